@@ -1,0 +1,107 @@
+import type { Rng } from "../rng.js";
+import { token } from "../token.js";
+
+/** Something that holds native memory, sessions or tensors and frees them in `dispose()`. */
+export interface Disposable {
+  dispose(): void | Promise<void>;
+}
+
+/** A named float32 array with its shape: the currency of weight sync and checkpoints. */
+export interface NamedTensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+/** Model weights by parameter name. */
+export type Weights = ReadonlyMap<string, NamedTensor>;
+
+/** Which positions of which sequences to score. */
+export interface ScoreRequest {
+  /** Token ids, prompt followed by completion. */
+  readonly sequences: readonly Int32Array[];
+  /** Index of the first scored token of each sequence (usually the prompt length). */
+  readonly start: readonly number[];
+}
+
+/** Per-token log-probabilities (and optionally entropies) of the scored positions. */
+export interface ScoreResult {
+  /** `logprobs[i][k]` = log p(sequences[i][start[i] + k] | sequences[i][< start[i] + k]). */
+  readonly logprobs: readonly Float32Array[];
+  /** Entropy of the next-token distribution at the same positions, when asked for. */
+  readonly entropy?: readonly Float32Array[];
+}
+
+/** Sampling settings for {@link SequenceSampler.generate}. */
+export interface GenerateRequest {
+  readonly prompts: readonly Int32Array[];
+  readonly maxNewTokens: number;
+  /** Softmax temperature; 0 means greedy. Default 1. */
+  readonly temperature?: number;
+  /** Keep only the k most likely tokens; 0 keeps all. Default 0. */
+  readonly topK?: number;
+  /** Keep the smallest set of tokens whose probability reaches p. Default 1. */
+  readonly topP?: number;
+  /** Generation of a sequence stops after it emits one of these. */
+  readonly stopTokens?: readonly number[];
+  /** The seeded generator every random draw comes from. */
+  readonly rng: Rng;
+}
+
+/** What {@link SequenceSampler.generate} produced for each prompt. */
+export interface GenerateResult {
+  /** Sampled completion tokens (the stop token included when one was emitted). */
+  readonly completions: readonly Int32Array[];
+  /** log p of each sampled token under the sampling distribution before temperature/top-k/top-p. */
+  readonly logprobs: readonly Float32Array[];
+  /** Whether each completion ended with a stop token (false: cut at `maxNewTokens`). */
+  readonly stopped: readonly boolean[];
+}
+
+/** Capability: log-probabilities of given token sequences (both engines; the reference policy). */
+export interface SequenceScorer extends Disposable {
+  score(request: ScoreRequest): Promise<ScoreResult>;
+}
+
+/** Capability: sample completions (both engines; the rollout engine). */
+export interface SequenceSampler extends Disposable {
+  generate(request: GenerateRequest): Promise<GenerateResult>;
+}
+
+/** Capability: accept new weights without rebuilding (weight sync after each optimiser step). */
+export interface WeightReceiver {
+  setWeights(weights: Weights): void | Promise<void>;
+}
+
+/** Result of one optimiser step. */
+export interface TrainStepResult {
+  /** The loss before the step. */
+  readonly loss: number;
+  /** Global gradient norm before clipping. */
+  readonly gradNorm: number;
+}
+
+/**
+ * Capability: a policy with gradients (the tfjs engine only; onnxruntime cannot differentiate).
+ * `T` is the engine's tensor type.
+ */
+export interface TrainablePolicy<T = unknown> extends Disposable {
+  /** Runs `loss` under the engine's gradient tape and applies one optimiser step. */
+  trainStep(loss: () => T): TrainStepResult;
+  /** A copy of the current weights, to sync an inference engine or save a checkpoint. */
+  getWeights(): Weights;
+}
+
+/** A tensor engine as chosen by the registry's `engine` kind. */
+export interface Engine extends Disposable {
+  /** The registry name, e.g. `"tfjs"` or `"onnx"`. */
+  readonly name: string;
+  /** What actually runs the maths, e.g. `"wasm"` or `"tensorflow-node-gpu"`. */
+  readonly device: string;
+}
+
+/** Injection token for the training {@link Engine}. */
+export const Engine = token<Engine>("@rlts/core/Engine");
+/** Injection token for the rollout {@link SequenceSampler}. */
+export const SequenceSampler = token<SequenceSampler>("@rlts/core/SequenceSampler");
+/** Injection token for the frozen reference {@link SequenceScorer}. */
+export const SequenceScorer = token<SequenceScorer>("@rlts/core/SequenceScorer");

@@ -1,0 +1,80 @@
+import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64";
+import { uniformInt } from "pure-rand/distribution/uniformInt";
+import { xoroshiro128plus, xoroshiro128plusFromState } from "pure-rand/generator/xoroshiro128plus";
+import type { JumpableRandomGenerator } from "pure-rand/types/JumpableRandomGenerator";
+import { ConfigError } from "./errors.js";
+import { token } from "./token.js";
+
+/** Serialisable state of an {@link Rng}: restore it with {@link rngFromState}. */
+export interface RngState {
+  readonly algorithm: "xoroshiro128plus";
+  readonly state: readonly number[];
+}
+
+/**
+ * A seeded, splittable random number generator (xoroshiro128+ from `pure-rand`). Everything random in
+ * rlts takes one, so the same seed gives the same run.
+ */
+export interface Rng {
+  /** A uniform float in [0, 1) with 53 random bits. */
+  next(): number;
+  /** A uniform integer in [0, n). */
+  int(n: number): number;
+  /** A standard normal sample (Box–Muller on two uniforms). */
+  normal(): number;
+  /**
+   * A new generator whose stream does not overlap this one's: the child starts where this generator is,
+   * and this generator jumps 2^64 steps ahead.
+   */
+  split(): Rng;
+  /** The state, to checkpoint and restore with {@link rngFromState}. */
+  getState(): RngState;
+}
+
+/** Injection token for the run's root {@link Rng}. */
+export const Rng = token<Rng>("@rlts/core/Rng");
+
+class XoroshiroRng implements Rng {
+  constructor(private readonly gen: JumpableRandomGenerator) {}
+
+  next(): number {
+    return uniformFloat64(this.gen);
+  }
+
+  int(n: number): number {
+    if (!Number.isInteger(n) || n <= 0)
+      throw new ConfigError("rng.int(n)", n, "n must be a whole number ≥ 1");
+    return uniformInt(this.gen, 0, n - 1);
+  }
+
+  normal(): number {
+    // Box–Muller; 1 − u keeps the argument of log in (0, 1].
+    const u = 1 - this.next();
+    const v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  split(): Rng {
+    const child = this.gen.clone();
+    this.gen.jump();
+    return new XoroshiroRng(child);
+  }
+
+  getState(): RngState {
+    return { algorithm: "xoroshiro128plus", state: [...this.gen.getState()] };
+  }
+}
+
+/** Creates a generator from an integer seed (any safe integer; only its low 32 bits are used). */
+export function createRng(seed: number): Rng {
+  if (!Number.isSafeInteger(seed)) throw new ConfigError("seed", seed, "use a whole number, e.g. seed: 42");
+  return new XoroshiroRng(xoroshiro128plus(seed | 0));
+}
+
+/** Restores a generator saved with {@link Rng.getState}. */
+export function rngFromState(state: RngState): Rng {
+  if (state?.algorithm !== "xoroshiro128plus" || !Array.isArray(state.state)) {
+    throw new ConfigError("rngState", state, "pass the object returned by rng.getState()");
+  }
+  return new XoroshiroRng(xoroshiro128plusFromState(state.state));
+}

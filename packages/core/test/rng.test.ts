@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, createRng, rngFromState } from "../src/index.js";
+
+const draw = (rng: { next(): number }, n: number) => Array.from({ length: n }, () => rng.next());
+
+describe("Rng", () => {
+  it("repeats the same stream for the same seed and differs for another", () => {
+    expect(draw(createRng(42), 5)).toEqual(draw(createRng(42), 5));
+    expect(draw(createRng(42), 5)).not.toEqual(draw(createRng(43), 5));
+  });
+
+  it("restores from a saved state mid-stream", () => {
+    const rng = createRng(3);
+    draw(rng, 10);
+    const saved = rng.getState();
+    const expected = draw(rng, 5);
+    expect(draw(rngFromState(JSON.parse(JSON.stringify(saved))), 5)).toEqual(expected);
+  });
+
+  it("splits into a stream that does not repeat the parent's", () => {
+    const parent = createRng(9);
+    const child = parent.split();
+    const a = draw(parent, 1000);
+    const b = new Set(draw(child, 1000));
+    expect(a.filter((x) => b.has(x))).toEqual([]);
+    // Splitting is itself deterministic.
+    const again = createRng(9);
+    expect(draw(again.split(), 3)).toEqual(draw(createRng(9).split(), 3));
+  });
+
+  it("draws uniforms in [0,1) with mean 1/2 and normals with mean 0, variance 1", () => {
+    const rng = createRng(1);
+    const n = 200_000;
+    let sum = 0;
+    let sumN = 0;
+    let sumN2 = 0;
+    let min = 1;
+    let max = 0;
+    for (let i = 0; i < n; i++) {
+      const u = rng.next();
+      sum += u;
+      min = Math.min(min, u);
+      max = Math.max(max, u);
+      const z = rng.normal();
+      sumN += z;
+      sumN2 += z * z;
+    }
+    // Standard errors: uniform mean 1/sqrt(12n) ≈ 6.5e-4; normal mean 1/sqrt(n) ≈ 2.2e-3.
+    expect(Math.abs(sum / n - 0.5)).toBeLessThan(4 * 6.5e-4);
+    expect(Math.abs(sumN / n)).toBeLessThan(4 * 2.2e-3);
+    expect(Math.abs(sumN2 / n - 1)).toBeLessThan(0.02);
+    expect(min).toBeGreaterThanOrEqual(0);
+    expect(max).toBeLessThan(1);
+  });
+
+  it("draws integers uniformly in [0, n)", () => {
+    const rng = createRng(5);
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 30_000; i++) counts[rng.int(3)]++;
+    for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(400);
+    expect(() => rng.int(0)).toThrow(ConfigError);
+  });
+
+  it("rejects a non-integer seed naming the field", () => {
+    expect(() => createRng(1.5)).toThrow(/seed: got 1.5/);
+  });
+});

@@ -1,0 +1,1 @@
+export { describeEstimator, type EstimatorConformanceOptions } from "./describe-estimator.js";
