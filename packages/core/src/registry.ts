@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type DependencyContainer, container as rootContainer } from "tsyringe";
 import type { AdvantageEstimator } from "./contracts/advantage.js";
@@ -175,7 +175,7 @@ export interface PluginModule {
 
 /** How {@link loadPlugins} finds packages. */
 export interface LoadPluginsOptions {
-  /** Directory whose `node_modules` the package names resolve from. Default: `process.cwd()`. */
+  /** Directory (absolute or relative to the working directory) the package names resolve from. Default: `process.cwd()`. */
   readonly from?: string;
 }
 
@@ -207,7 +207,7 @@ export async function loadPlugins(
   packageNames: readonly string[],
   options: LoadPluginsOptions = {},
 ): Promise<void> {
-  const from = options.from ?? process.cwd();
+  const from = resolvePath(options.from ?? process.cwd());
   for (const packageName of packageNames) {
     const mod = (await importPlugin(packageName, from)) as Partial<PluginModule> & {
       default?: Partial<PluginModule>;

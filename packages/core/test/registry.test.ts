@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   type AdvantageEstimator,
@@ -113,6 +114,16 @@ describe("PluginRegistry", () => {
     await expect(loadPlugins(container, ["@nobody/no-such-rlts-plugin"])).rejects.toThrow(
       /@nobody\/no-such-rlts-plugin.*pnpm add/,
     );
+  });
+
+  it("resolves package names from a relative directory", async () => {
+    const container = createContainer();
+    const from = relative(
+      process.cwd(),
+      join(import.meta.dirname, "..", "..", "..", "examples", "plugin-mean-baseline"),
+    );
+    await loadPlugins(container, ["rlts-plugin-mean-baseline"], { from });
+    expect(getRegistry(container).list("advantage")).toEqual(["mean-baseline"]);
   });
 
   it("rejects a package that exports no register function", async () => {
