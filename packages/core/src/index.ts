@@ -21,7 +21,12 @@ export type {
 export { Engine, SequenceSampler, SequenceScorer, type TrainablePolicy } from "./contracts/engine.js";
 export type { Metrics } from "./contracts/metrics.js";
 export { Callback, MetricsSink } from "./contracts/metrics.js";
-export type { LossInputs, LossOutput } from "./contracts/objective.js";
+export type {
+  LossInputs,
+  LossOutput,
+  TrustRegionProblem,
+  TrustRegionStepResult,
+} from "./contracts/objective.js";
 export { Objective } from "./contracts/objective.js";
 export type { RewardCallOptions, RewardInput, RewardScores } from "./contracts/reward.js";
 export { RewardFunction } from "./contracts/reward.js";

@@ -24,6 +24,40 @@ export interface LossInputs<T> {
   readonly returns?: T;
   /** Entropy of π_θ at each position (differentiable). */
   readonly entropy?: T;
+  /** 1 for completions cut at the length limit (no stop token), `[B]`: for masking truncated completions. */
+  readonly truncated?: T;
+  /**
+   * Active (mask = 1) tokens in the whole generation batch, over every gradient-accumulation micro-batch:
+   * the global token count that token-mean losses divide by (TRL's `num_items_in_batch`).
+   */
+  readonly numItemsInBatch?: number;
+}
+
+/**
+ * A flat-parameter view of a policy for update rules that do not go through the optimiser (TRPO's
+ * natural-gradient step). Engine-independent: vectors are float64 copies of the trainable parameters.
+ */
+export interface TrustRegionProblem {
+  /** A copy of the current parameters θ. */
+  getParams(): Float64Array;
+  /** Overwrites the parameters with `params` (same length as {@link getParams}). */
+  setParams(params: Float64Array): void;
+  /** The surrogate loss (to minimise) at the current parameters. */
+  loss(): number;
+  /** ∇θ of {@link loss} at the current parameters. */
+  gradient(): Float64Array;
+  /** Mean KL between the data-collecting policy π_old and the policy at the current parameters. */
+  meanKl(): number;
+  /** F·v: the Fisher information of the mean KL at θ_old times `v`, without damping. */
+  fisherVectorProduct(v: Float64Array): Float64Array;
+}
+
+/** What a trust-region update did, for logging. */
+export interface TrustRegionStepResult {
+  /** Whether a step was taken; false means the old parameters were kept. */
+  readonly accepted: boolean;
+  /** Diagnostics: KL and loss after the step, backtracking steps used, step size. */
+  readonly metrics: Readonly<Record<string, number>>;
 }
 
 /** A loss to minimise plus named diagnostics (plain numbers or scalar tensors). */
@@ -43,6 +77,26 @@ export interface Objective<T = unknown> {
   readonly requires: readonly (keyof LossInputs<T>)[];
   /** The loss for one minibatch. */
   loss(inputs: LossInputs<T>): LossOutput<T>;
+  /**
+   * Replaces the optimiser step with the objective's own update (TRPO). The trainer calls it instead of
+   * stepping an optimiser on {@link loss} when it is present.
+   */
+  trustRegionStep?(problem: TrustRegionProblem): TrustRegionStepResult;
+  /**
+   * Early stop checked before each optimiser step with that minibatch's loss metrics (SB3's target KL):
+   * `true` skips the step and ends the update phase.
+   */
+  stopBeforeStep?(metrics: Readonly<Record<string, number>>): boolean;
+  /**
+   * Early stop checked after each epoch with the last minibatch's loss metrics (CleanRL's target KL):
+   * `true` ends the update phase.
+   */
+  stopAfterEpoch?(metrics: Readonly<Record<string, number>>): boolean;
+  /**
+   * Refresh the sampling policy every this many updates (off-policy GRPO's `v`); absent means every
+   * update (on-policy).
+   */
+  readonly samplerRefreshPeriod?: number;
 }
 
 /** Injection token for the run's {@link Objective}. */
