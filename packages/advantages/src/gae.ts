@@ -1,0 +1,236 @@
+import {
+  type AdvantageEstimator,
+  type AdvantageResult,
+  assertLength,
+  type Batch,
+  type BatchField,
+  type PluginOptions,
+} from "@rlts/core";
+import { checkBatch, checkFiniteArray, checkFiniteAt } from "./batch-checks.js";
+import { bootstrapNeeds, missingInput, type TruncationMode, truncationModes } from "./episode-ends.js";
+import {
+  checkBoolean,
+  checkNonNegative,
+  checkOneOf,
+  checkUnit,
+  rejectUnknownOptions,
+  type StdKind,
+  stdKinds,
+  withDefaults,
+} from "./options.js";
+import { normalizeInPlace } from "./stats.js";
+
+/** Options of {@link GaeEstimator} and {@link computeGae}. */
+export interface GaeOptions {
+  /** Discount γ. Default 0.99 (CleanRL, SB3). */
+  readonly gamma: number;
+  /** Trace decay λ: 1 gives bootstrapped Monte-Carlo returns minus V, 0 the one-step TD error. Default 0.95. */
+  readonly lambda: number;
+  /**
+   * `"bootstrap"` (default, SB3): a truncated step bootstraps from V(final observation) in
+   * `truncationValues`. `"terminal"`: CleanRL `ppo.py` literally, which treats a truncated step as
+   * terminal (biased at and before the truncation; offered to reproduce CleanRL runs).
+   */
+  readonly truncation: TruncationMode;
+  /** Normalise the advantages over the whole batch after computing returns. Default false (PPO normalises per minibatch in its loss). */
+  readonly normalize: boolean;
+  /** Std used by `normalize`. Default `"population"` (Spinning Up's whole-buffer normalisation). */
+  readonly normalizeStd: StdKind;
+  /** ε added to the std by `normalize`. Default 0 (Spinning Up); CleanRL/SB3 use 1e-8. */
+  readonly normalizeEpsilon: number;
+}
+
+/** Defaults of {@link GaeOptions}. */
+export const gaeDefaults: GaeOptions = {
+  gamma: 0.99,
+  lambda: 0.95,
+  truncation: "bootstrap",
+  normalize: false,
+  normalizeStd: "population",
+  normalizeEpsilon: 0,
+};
+
+/** Validates GAE options (unknown keys included) and fills in defaults. */
+export function resolveGaeOptions(options: Partial<GaeOptions> | PluginOptions = {}): GaeOptions {
+  rejectUnknownOptions(options, Object.keys(gaeDefaults));
+  const o = withDefaults(gaeDefaults, options);
+  return {
+    gamma: checkUnit("gamma", o.gamma),
+    lambda: checkUnit("lambda", o.lambda),
+    truncation: checkOneOf("truncation", o.truncation, truncationModes),
+    normalize: checkBoolean("normalize", o.normalize),
+    normalizeStd: checkOneOf("normalizeStd", o.normalizeStd, stdKinds),
+    normalizeEpsilon: checkNonNegative("normalizeEpsilon", o.normalizeEpsilon),
+  };
+}
+
+/** One env's rollout for {@link computeGae}; every array has the same length T. */
+export interface GaeInput {
+  /** r_t. */
+  readonly rewards: ArrayLike<number>;
+  /** V(s_t). */
+  readonly values: ArrayLike<number>;
+  /** 1 where the step reached a terminal state (no bootstrap). */
+  readonly terminated: ArrayLike<number>;
+  /** 1 where a time limit cut the episode (bootstrap from `truncationValues[t]`). */
+  readonly truncated: ArrayLike<number>;
+  /** V(final observation before auto-reset), read only where `truncated[t]` and not `terminated[t]`. */
+  readonly truncationValues?: ArrayLike<number>;
+  /** V of the observation after the last step; ignored (may be left out) if the last step ended its episode. */
+  readonly lastValue?: number;
+}
+
+/** Advantages and value targets, one per step. */
+export interface GaeResult {
+  /** Â_t. */
+  readonly advantages: Float64Array;
+  /** R_t = Â_t + V(s_t), computed before any normalisation (the value-function target). */
+  readonly returns: Float64Array;
+}
+
+interface GaeArrays {
+  readonly numSteps: number;
+  readonly numEnvs: number;
+  readonly rewards: ArrayLike<number>;
+  readonly values: ArrayLike<number>;
+  readonly terminated: ArrayLike<number>;
+  readonly truncated: ArrayLike<number>;
+  readonly truncationValues: ArrayLike<number> | undefined;
+  readonly lastValues: ArrayLike<number> | undefined;
+}
+
+/**
+ * GAE over a step-major rollout of E envs (index t·E + e), walking t backwards with one running
+ * `lastGae` per env. Inputs must already be checked for length and finiteness (bootstrap values are
+ * checked where they are read).
+ */
+export function gaeKernel(input: GaeArrays, options: GaeOptions): GaeResult {
+  const { numSteps: T, numEnvs: E, rewards, values, terminated, truncated } = input;
+  const { gamma, lambda } = options;
+  const bootstrapTruncation = options.truncation === "bootstrap";
+  const advantages = new Float64Array(T * E);
+  const returns = new Float64Array(T * E);
+  const lastGae = new Float64Array(E);
+  for (let t = T - 1; t >= 0; t--) {
+    const row = t * E;
+    for (let e = 0; e < E; e++) {
+      const i = row + e;
+      const isTerminated = terminated[i] !== 0;
+      const isTruncated = truncated[i] !== 0;
+      // "terminal" mode is CleanRL ppo.py: next_done = terminations | truncations (FORMULAS §2).
+      const nextNonTerminal = isTerminated || (isTruncated && !bootstrapTruncation) ? 0 : 1;
+      const done = isTerminated || isTruncated ? 1 : 0;
+      // next_v_t: V(final obs) if truncated, V(s_T) at the buffer end, else V(s_{t+1}) (FORMULAS §2).
+      let nextValue = 0;
+      if (nextNonTerminal === 1) {
+        if (isTruncated) nextValue = checkFiniteAt("truncationValues", input.truncationValues!, i);
+        else if (t === T - 1) nextValue = checkFiniteAt("lastValues", input.lastValues!, e);
+        else nextValue = values[i + E];
+      }
+      // δ_t = r_t + γ(1 − terminated_t)·next_v_t − V(s_t)  (GAE paper §3; FORMULAS §2).
+      const delta = rewards[i] + gamma * nextNonTerminal * nextValue - values[i];
+      // A_t = δ_t + γλ(1 − done_t)·A_{t+1}, A_T := 0  (GAE paper eq. 16; SB3 compute_returns_and_advantage).
+      lastGae[e] = delta + gamma * lambda * (1 - done) * lastGae[e];
+      advantages[i] = lastGae[e];
+      // R_t = A_t + V(s_t)  (TD(λ) target; CleanRL & SB3, FORMULAS §2).
+      returns[i] = lastGae[e] + values[i];
+    }
+  }
+  if (options.normalize) {
+    normalizeInPlace(advantages, { std: options.normalizeStd, epsilon: options.normalizeEpsilon });
+  }
+  return { advantages, returns };
+}
+
+/**
+ * GAE(γ, λ) for one env's T steps, distinguishing `terminated` (no bootstrap) from `truncated`
+ * (bootstrap from V(final observation)) as SB3 does; `terminated` wins when both are set.
+ *
+ * @example
+ * computeGae({ rewards, values, terminated, truncated, truncationValues, lastValue }, { gamma: 0.99, lambda: 0.95 })
+ */
+export function computeGae(input: GaeInput, options: Partial<GaeOptions> = {}): GaeResult {
+  const resolved = resolveGaeOptions(options);
+  const T = input.rewards.length;
+  checkFiniteArray("rewards", input.rewards, T, "rewards");
+  checkFiniteArray("values", input.values, T, "values (one per reward)");
+  assertLength("terminated", input.terminated, T, "flags (one per reward)");
+  assertLength("truncated", input.truncated, T, "flags (one per reward)");
+  if (T === 0) return { advantages: new Float64Array(0), returns: new Float64Array(0) };
+  const needs = bootstrapNeeds(T, 1, input.terminated, input.truncated, resolved.truncation);
+  if (needs.truncation) {
+    if (input.truncationValues == null) {
+      throw missingInput(
+        "truncationValues",
+        "a step is truncated, so pass V(final observation) for it (or truncation: 'terminal' to treat time limits as terminal)",
+      );
+    }
+    assertLength("truncationValues", input.truncationValues, T, "values (one per reward)");
+  }
+  let lastValues: Float64Array | undefined;
+  if (needs.last) {
+    if (input.lastValue === undefined) {
+      throw missingInput(
+        "lastValue",
+        "the last step did not end its episode, so pass V of the observation after it",
+      );
+    }
+    lastValues = Float64Array.of(input.lastValue);
+    checkFiniteAt("lastValue", lastValues, 0);
+  }
+  return gaeKernel(
+    {
+      numSteps: T,
+      numEnvs: 1,
+      rewards: input.rewards,
+      values: input.values,
+      terminated: input.terminated,
+      truncated: input.truncated,
+      truncationValues: input.truncationValues,
+      lastValues,
+    },
+    resolved,
+  );
+}
+
+/**
+ * The `gae` advantage estimator: {@link computeGae} over every env of a {@link Batch}, returning
+ * advantages and the value targets R = A + V.
+ */
+export class GaeEstimator implements AdvantageEstimator {
+  readonly name = "gae";
+  readonly requires: readonly BatchField[];
+  /** The validated options with defaults filled in. */
+  readonly options: GaeOptions;
+
+  constructor(options: Partial<GaeOptions> | PluginOptions = {}) {
+    this.options = resolveGaeOptions(options);
+    this.requires =
+      this.options.truncation === "bootstrap"
+        ? ["values", "truncationValues", "lastValues"]
+        : ["values", "lastValues"];
+  }
+
+  estimate(batch: Batch): AdvantageResult {
+    const n = checkBatch(batch, this.name, this.requires);
+    const { numSteps, numEnvs } = batch;
+    checkFiniteArray("values", batch.values!, n, "values (numSteps × numEnvs)");
+    assertLength("lastValues", batch.lastValues!, numEnvs, "values (one per env)");
+    if (this.options.truncation === "bootstrap") {
+      assertLength("truncationValues", batch.truncationValues!, n, "values (numSteps × numEnvs)");
+    }
+    return gaeKernel(
+      {
+        numSteps,
+        numEnvs,
+        rewards: batch.rewards,
+        values: batch.values!,
+        terminated: batch.terminated,
+        truncated: batch.truncated,
+        truncationValues: batch.truncationValues,
+        lastValues: batch.lastValues,
+      },
+      this.options,
+    );
+  }
+}

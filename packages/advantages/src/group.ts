@@ -1,0 +1,184 @@
+import {
+  type AdvantageEstimator,
+  type AdvantageResult,
+  assertFinite,
+  type Batch,
+  type BatchField,
+  type PluginOptions,
+} from "@rlts/core";
+import { checkBatch } from "./batch-checks.js";
+import { type Groups, groupStats, makeGroups } from "./groups.js";
+import {
+  checkNonNegative,
+  checkOneOf,
+  checkOptionalInteger,
+  rejectUnknownOptions,
+  type StdKind,
+  stdKinds,
+  withDefaults,
+} from "./options.js";
+import { mean, std } from "./stats.js";
+
+/** How group-centred rewards are scaled (TRL `scale_rewards`). */
+export type GroupScale = "group" | "batch" | "none";
+
+/** Where ε enters the denominator. */
+export type EpsilonPlacement = "std" | "variance";
+
+/** Options of {@link computeGroupAdvantages} (and of the `group` estimator, which adds `groupSize`). */
+export interface GroupAdvantageOptions {
+  /**
+   * `"group"` (default, TRL and DeepSeekMath outcome supervision): (r − mean_g)/(std_g + ε).
+   * `"batch"` (TRL `scale_rewards="batch"`, Lite-PPO): (r − mean_g)/(std of every reward in the batch + ε).
+   * `"none"` (Dr. GRPO, verl `norm_adv_by_std_in_grpo=False`): r − mean_g.
+   */
+  readonly scale: GroupScale;
+  /** `"sample"` (default: TRL `nanstd`, verl `torch.std`) or `"population"`. */
+  readonly std: StdKind;
+  /** ε. Default 1e-4 (TRL); verl uses 1e-6, the Dr. GRPO repo 1e-8. */
+  readonly epsilon: number;
+  /**
+   * `"std"` (default, TRL/verl): divide by std + ε. `"variance"` (off-policy GRPO, arXiv 2505.22257
+   * eq. 2): divide by sqrt(std² + ε).
+   */
+  readonly epsilonPlacement: EpsilonPlacement;
+}
+
+/** Defaults of {@link GroupAdvantageOptions}: TRL's. */
+export const groupDefaults: GroupAdvantageOptions = {
+  scale: "group",
+  std: "sample",
+  epsilon: 1e-4,
+  epsilonPlacement: "std",
+};
+
+const scales: readonly GroupScale[] = ["group", "batch", "none"];
+const placements: readonly EpsilonPlacement[] = ["std", "variance"];
+
+/** Validates group options and fills in defaults (unknown keys are rejected against `extraKeys` too). */
+export function resolveGroupOptions(
+  options: Partial<GroupAdvantageOptions> | PluginOptions = {},
+  extraKeys: readonly string[] = [],
+): GroupAdvantageOptions {
+  rejectUnknownOptions(options, [...Object.keys(groupDefaults), ...extraKeys]);
+  const o = withDefaults(groupDefaults, options);
+  return {
+    scale: checkOneOf("scale", o.scale, scales),
+    std: checkOneOf("std", o.std, stdKinds),
+    epsilon: checkNonNegative("epsilon", o.epsilon),
+    epsilonPlacement: checkOneOf("epsilonPlacement", o.epsilonPlacement, placements),
+  };
+}
+
+/** The denominator std + ε, or sqrt(std² + ε) (FORMULAS §3 table; §10.1). */
+export function scaleDenominator(s: number, options: GroupAdvantageOptions): number {
+  return options.epsilonPlacement === "std" ? s + options.epsilon : Math.sqrt(s * s + options.epsilon);
+}
+
+/** Group advantages and the share of groups whose rewards are all equal (TRL `frac_reward_zero_std`). */
+export interface GroupAdvantageResult {
+  readonly advantages: Float64Array;
+  readonly fracRewardZeroStd: number;
+}
+
+/**
+ * The group kernel over already-validated, finite rewards. A group whose rewards are all equal (a
+ * group of one included) gets exactly 0, whatever the scale: with TRL's ε the result would be 0 up to
+ * rounding, and without ε it would be 0/0.
+ */
+export function groupKernel(
+  rewards: ArrayLike<number>,
+  groups: Groups,
+  options: GroupAdvantageOptions,
+): GroupAdvantageResult {
+  const { groupOf, numGroups, sizes } = groups;
+  const stats = groupStats(rewards, groups);
+  const n = groupOf.length;
+  const dof = options.std === "sample" ? 1 : 0;
+  const denominators = new Float64Array(numGroups);
+  if (options.scale === "group") {
+    for (let g = 0; g < numGroups; g++) {
+      // std_g: sample sqrt(Σ(r − mean_g)²/(G − 1)) or population; a group of one has std 0 (TRL, FORMULAS §3).
+      const s = sizes[g] > dof ? Math.sqrt(stats.sumSq[g] / (sizes[g] - dof)) : 0;
+      denominators[g] = scaleDenominator(s, options);
+    }
+  } else if (options.scale === "batch") {
+    // One std over every reward of the generation batch, std := 0 for a single reward (TRL, FORMULAS §3).
+    const s = std(rewards, mean(rewards), options.std);
+    denominators.fill(scaleDenominator(s, options));
+  } else {
+    denominators.fill(1);
+  }
+  const advantages = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = groupOf[i];
+    if (stats.constant[g] === 1 || denominators[g] === 0) continue;
+    // A_i = (r_i − mean_g)/denominator  (TRL grpo_trainer scale_rewards; Dr. GRPO: denominator 1).
+    advantages[i] = (rewards[i] - stats.mean[g]) / denominators[g];
+  }
+  let zeroStd = 0;
+  for (let g = 0; g < numGroups; g++) zeroStd += stats.constant[g];
+  return { advantages, fracRewardZeroStd: numGroups === 0 ? 0 : zeroStd / numGroups };
+}
+
+/**
+ * GRPO-family advantages of scalar rewards (FORMULAS §3). `groups` is either the group size (contiguous
+ * groups of that many completions, TRL's layout) or a group id per reward (any order).
+ *
+ * Group of size 1 → 0 (TRL; verl would return r/(1 + 1e-6) instead). All-equal group → 0.
+ * Rewards with NaN/±Infinity throw; they are never dropped silently.
+ */
+export function computeGroupAdvantages(
+  rewards: ArrayLike<number>,
+  groups: number | ArrayLike<number>,
+  options: Partial<GroupAdvantageOptions> = {},
+): Float64Array {
+  const resolved = resolveGroupOptions(options);
+  assertFinite("rewards", rewards);
+  return groupKernel(rewards, makeGroups(rewards.length, groups), resolved).advantages;
+}
+
+/** Options of the `group` estimator: {@link GroupAdvantageOptions} plus an optional fixed group size. */
+export interface GroupEstimatorOptions extends GroupAdvantageOptions {
+  /**
+   * Completions per prompt, laid out contiguously. When set, `batch.groupIds` is not needed (and not
+   * read). Default: unset, so groups come from `batch.groupIds`.
+   */
+  readonly groupSize?: number;
+}
+
+/**
+ * Resolves the groups of a batch for group-based estimators: contiguous `groupSize` when configured,
+ * else `batch.groupIds`.
+ */
+export function batchGroups(batch: Batch, n: number, groupSize: number | undefined): Groups {
+  return groupSize === undefined ? makeGroups(n, batch.groupIds!) : makeGroups(n, groupSize);
+}
+
+/**
+ * The `group` advantage estimator (GRPO outcome supervision, Dr. GRPO, batch-std): one advantage per
+ * completion, to be broadcast over its tokens by the loss. Reports `frac_reward_zero_std`.
+ */
+export class GroupEstimator implements AdvantageEstimator {
+  readonly name: string = "group";
+  readonly requires: readonly BatchField[];
+  /** The validated options with defaults filled in. */
+  readonly options: GroupAdvantageOptions;
+  /** The configured contiguous group size, if any. */
+  readonly groupSize: number | undefined;
+
+  constructor(options: Partial<GroupEstimatorOptions> | PluginOptions = {}) {
+    this.options = resolveGroupOptions(options, ["groupSize"]);
+    this.groupSize = checkOptionalInteger("groupSize", options.groupSize, 1);
+    this.requires = this.groupSize === undefined ? ["groupIds"] : [];
+  }
+
+  estimate(batch: Batch): AdvantageResult {
+    const n = checkBatch(batch, this.name, this.requires);
+    const result = groupKernel(batch.rewards, batchGroups(batch, n, this.groupSize), this.options);
+    return {
+      advantages: result.advantages,
+      metrics: { frac_reward_zero_std: result.fracRewardZeroStd },
+    };
+  }
+}

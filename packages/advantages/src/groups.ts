@@ -1,0 +1,93 @@
+import { assertLength, ConfigError, ShapeError } from "@rlts/core";
+
+/** Samples partitioned into groups (prompts or start states), each group numbered 0..numGroups−1. */
+export interface Groups {
+  /** Dense group number of each sample. */
+  readonly groupOf: Int32Array;
+  /** Number of distinct groups. */
+  readonly numGroups: number;
+  /** Samples per group. */
+  readonly sizes: Int32Array;
+}
+
+/** Contiguous groups of `groupSize` samples: TRL's `rewards.view(-1, num_generations)` layout. */
+export function groupsBySize(n: number, groupSize: number, field = "groupSize"): Groups {
+  if (!Number.isInteger(groupSize) || groupSize < 1) {
+    throw new ConfigError(field, groupSize, "use a whole number ≥ 1 (completions per prompt)");
+  }
+  if (n % groupSize !== 0) {
+    throw new ShapeError("rewards", `a multiple of ${field} = ${groupSize} entries`, `${n}`);
+  }
+  const numGroups = n / groupSize;
+  const groupOf = new Int32Array(n);
+  for (let i = 0; i < n; i++) groupOf[i] = (i / groupSize) | 0;
+  return { groupOf, numGroups, sizes: new Int32Array(numGroups).fill(groupSize) };
+}
+
+/**
+ * Groups by id: samples that share an id form one group wherever they sit in the batch, so ids need
+ * not be contiguous or sorted. Groups are numbered in order of first appearance.
+ */
+export function groupsById(groupIds: ArrayLike<number>, n: number, field = "groupIds"): Groups {
+  assertLength(field, groupIds, n, "ids (one per reward)");
+  const groupOf = new Int32Array(n);
+  const dense = new Map<number, number>();
+  const sizes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = groupIds[i];
+    if (!Number.isInteger(id)) {
+      throw new ConfigError(`${field}[${i}]`, id, "use whole-number group ids (one per prompt)");
+    }
+    let g = dense.get(id);
+    if (g === undefined) {
+      g = sizes.length;
+      dense.set(id, g);
+      sizes.push(0);
+    }
+    groupOf[i] = g;
+    sizes[g]++;
+  }
+  return { groupOf, numGroups: sizes.length, sizes: Int32Array.from(sizes) };
+}
+
+/** {@link groupsBySize} for a number, {@link groupsById} for an array of ids. */
+export function makeGroups(n: number, groups: number | ArrayLike<number>): Groups {
+  return typeof groups === "number" ? groupsBySize(n, groups) : groupsById(groups, n);
+}
+
+/** Per-group statistics of `x`: two-pass mean and sum of squared deviations, and whether all are equal. */
+export interface GroupStats {
+  readonly sum: Float64Array;
+  readonly mean: Float64Array;
+  readonly sumSq: Float64Array;
+  /** 1 where every value of the group is the same number (size-1 groups included). */
+  readonly constant: Uint8Array;
+}
+
+/** Computes {@link GroupStats} of `x` over `groups`. */
+export function groupStats(x: ArrayLike<number>, groups: Groups): GroupStats {
+  const { groupOf, numGroups, sizes } = groups;
+  const n = groupOf.length;
+  const sum = new Float64Array(numGroups);
+  const first = new Float64Array(numGroups);
+  const seen = new Uint8Array(numGroups);
+  const constant = new Uint8Array(numGroups).fill(1);
+  for (let i = 0; i < n; i++) {
+    const g = groupOf[i];
+    const v = x[i];
+    sum[g] += v;
+    if (seen[g] === 0) {
+      seen[g] = 1;
+      first[g] = v;
+    } else if (v !== first[g]) constant[g] = 0;
+  }
+  const mean = new Float64Array(numGroups);
+  for (let g = 0; g < numGroups; g++) mean[g] = sum[g] / sizes[g];
+  const sumSq = new Float64Array(numGroups);
+  for (let i = 0; i < n; i++) {
+    const g = groupOf[i];
+    const d = x[i] - mean[g];
+    sumSq[g] += d * d;
+  }
+  return { sum, mean, sumSq, constant };
+}

@@ -1,0 +1,54 @@
+import type { StdKind } from "./options.js";
+
+/** Arithmetic mean of `x` (two-pass statistics start here). `x` must be non-empty. */
+export function mean(x: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += x[i];
+  return sum / x.length;
+}
+
+/**
+ * Standard deviation of `x` around `m` (FORMULAS §0): population `sqrt(Σ(x−m)²/n)` or sample
+ * `sqrt(Σ(x−m)²/(n−1))`. A single value has sample std 0 here, as TRL forces it (FORMULAS §3).
+ */
+export function std(x: ArrayLike<number>, m: number, kind: StdKind): number {
+  const n = x.length;
+  let sumSq = 0;
+  for (let i = 0; i < n; i++) {
+    const d = x[i] - m;
+    sumSq += d * d;
+  }
+  const dof = kind === "sample" ? n - 1 : n;
+  return dof > 0 ? Math.sqrt(sumSq / dof) : 0;
+}
+
+/** Whether every entry of `x` is the same number (then any centred, scaled value is exactly 0). */
+export function allEqual(x: ArrayLike<number>): boolean {
+  for (let i = 1; i < x.length; i++) if (x[i] !== x[0]) return false;
+  return true;
+}
+
+/** How whole-batch advantage normalisation computes its scale. */
+export interface NormalizeSettings {
+  readonly std: StdKind;
+  readonly epsilon: number;
+}
+
+/**
+ * Whole-buffer advantage normalisation `(A − mean)/(std + ε)` in place (Spinning Up `GAEBuffer.get`:
+ * population std, no ε; CleanRL/SB3 per minibatch: sample std + 1e-8, FORMULAS §1–2).
+ * One value is left unchanged (SB3 skips normalising a batch of one, where 0/0 would follow); an
+ * all-equal batch becomes exactly 0 instead of rounding noise divided by rounding noise.
+ */
+export function normalizeInPlace(a: Float64Array, settings: NormalizeSettings): void {
+  if (a.length <= 1) return;
+  if (allEqual(a)) {
+    a.fill(0);
+    return;
+  }
+  const m = mean(a);
+  const s = std(a, m, settings.std);
+  // Â = (A − mean)/(std + ε), FORMULAS §1 (Spinning Up mpi_statistics_scalar) and §2 (CleanRL norm_adv).
+  const denom = s + settings.epsilon;
+  for (let i = 0; i < a.length; i++) a[i] = (a[i] - m) / denom;
+}
