@@ -1,0 +1,321 @@
+import {
+  bracesBalanced,
+  digitValue,
+  foldDigits,
+  hasControlChar,
+  hasNonAsciiDigit,
+  isAsciiDigit,
+  isControlCode,
+  isMinusCode,
+  isSpace,
+  type UnicodeDigits,
+} from "./text.js";
+
+/**
+ * Where the final answer sits in a completion:
+ * - `gsm8k`: after the last `####`, to the end of that line (`#### 42`);
+ * - `answer-line`: after the last `The final answer is`, `The answer is`, `Answer:` (any case) or a line
+ *   starting `A:`, to the end of that line;
+ * - `boxed`: inside the last `\boxed{...}` (or `\fbox{...}`), nested braces included;
+ * - `answer-tag`: between the last `<answer>` and the next `</answer>`;
+ * - `last-number`: the last number in the text (`1,234.5`, `-3`, `3/4`, `50%`);
+ * - `auto`: the first of `answer-tag`, `boxed`, `gsm8k`, `answer-line` whose marker occurs in the text,
+ *   else `last-number`. Once a marker is found its verdict is final: a malformed `<answer>` is no answer,
+ *   not an invitation to grade some other number in the text.
+ */
+export type AnswerFormat = "gsm8k" | "answer-line" | "boxed" | "answer-tag" | "last-number" | "auto";
+
+/** Every {@link AnswerFormat}, for validation and documentation. */
+export const answerFormats: readonly AnswerFormat[] = [
+  "gsm8k",
+  "answer-line",
+  "boxed",
+  "answer-tag",
+  "last-number",
+  "auto",
+];
+
+/** The order in which `auto` looks for markers (`last-number` is the fallback when none occurs). */
+export const autoFormatOrder: readonly Exclude<AnswerFormat, "auto" | "last-number">[] = [
+  "answer-tag",
+  "boxed",
+  "gsm8k",
+  "answer-line",
+];
+
+/** Options of {@link extractAnswer}. */
+export interface ExtractAnswerOptions {
+  /** Where the answer is. Default `"auto"`. */
+  readonly format?: AnswerFormat;
+  /** Digits of other scripts: `"reject"` (default: no answer) or `"fold"` them to ASCII. */
+  readonly unicodeDigits?: UnicodeDigits;
+  /** An answer longer than this many characters is no answer. Default 1000. */
+  readonly maxLength?: number;
+}
+
+/** Defaults of {@link ExtractAnswerOptions}. */
+export const extractAnswerDefaults = {
+  format: "auto",
+  unicodeDigits: "reject",
+  maxLength: 1000,
+} as const satisfies Required<ExtractAnswerOptions>;
+
+type Resolved = Required<ExtractAnswerOptions>;
+
+// undefined: the format's marker does not occur; null: it occurs but holds no clean answer.
+type Found = string | null | undefined;
+
+/**
+ * Applies the "no answer" rules of {@link extractAnswer} to a region already cut out of a completion:
+ * trims it, and gives `null` when it is empty, longer than `maxLength`, holds a control character
+ * (NUL), has unbalanced braces, or holds digits of another script (unless `unicodeDigits: "fold"`,
+ * which folds them to ASCII).
+ */
+export function cleanAnswer(
+  region: string,
+  options: Pick<ExtractAnswerOptions, "unicodeDigits" | "maxLength"> = {},
+): string | null {
+  return clean(region, {
+    format: "auto",
+    unicodeDigits: options.unicodeDigits ?? extractAnswerDefaults.unicodeDigits,
+    maxLength: options.maxLength ?? extractAnswerDefaults.maxLength,
+  });
+}
+
+function clean(region: string, options: Resolved): string | null {
+  const text = region.trim();
+  if (text.length === 0 || text.length > options.maxLength) return null;
+  if (hasControlChar(text) || !bracesBalanced(text)) return null;
+  if (hasNonAsciiDigit(text)) return options.unicodeDigits === "fold" ? foldDigits(text) : null;
+  return text;
+}
+
+function lineEnd(text: string, from: number): number {
+  const end = text.indexOf("\n", from);
+  return end < 0 ? text.length : end;
+}
+
+function gsm8k(text: string, options: Resolved): Found {
+  const marker = text.lastIndexOf("####");
+  if (marker < 0) return undefined;
+  const start = marker + 4;
+  return clean(text.slice(start, lineEnd(text, start)), options);
+}
+
+function trimDecoration(region: string): string {
+  let end = region.length;
+  while (end > 0) {
+    const code = region.charCodeAt(end - 1);
+    if (isSpace(code) || code === 46 /* . */ || code === 42 /* * */) end--;
+    else break;
+  }
+  let start = 0;
+  while (start < end) {
+    const code = region.charCodeAt(start);
+    if (isSpace(code) || code === 58 /* : */ || code === 42 /* * */) start++;
+    else break;
+  }
+  return region.slice(start, end);
+}
+
+const answerMarkers = ["the final answer is", "the answer is", "answer:"] as const;
+
+function answerLine(text: string, options: Resolved): Found {
+  const lowered = text.toLowerCase();
+  // A few characters change length when lower-cased (`İ`); then slice the lowered text so indices agree.
+  const lower = lowered;
+  const source = lowered.length === text.length ? text : lowered;
+  let best = -1;
+  let bestEnd = -1;
+  for (const marker of answerMarkers) {
+    const at = lower.lastIndexOf(marker);
+    if (at > best) {
+      best = at;
+      bestEnd = at + marker.length;
+    }
+  }
+  // `A:` counts only at the start of a line (after spaces or markdown bold).
+  let at = lower.lastIndexOf("a:");
+  while (at > best) {
+    let k = at - 1;
+    while (k >= 0 && (lower.charCodeAt(k) === 32 || lower.charCodeAt(k) === 9 || lower.charCodeAt(k) === 42))
+      k--;
+    if (k < 0 || lower.charCodeAt(k) === 10 || lower.charCodeAt(k) === 13) {
+      best = at;
+      bestEnd = at + 2;
+      break;
+    }
+    at = at === 0 ? -1 : lower.lastIndexOf("a:", at - 1);
+  }
+  if (best < 0) return undefined;
+  return clean(trimDecoration(source.slice(bestEnd, lineEnd(source, bestEnd))), options);
+}
+
+function boxed(text: string, options: Resolved): Found {
+  const boxedAt = text.lastIndexOf("\\boxed");
+  const fboxAt = text.lastIndexOf("\\fbox");
+  if (boxedAt < 0 && fboxAt < 0) return undefined;
+  let p = boxedAt > fboxAt ? boxedAt + 6 : fboxAt + 5;
+  while (p < text.length && isSpace(text.charCodeAt(p))) p++;
+  if (text.charCodeAt(p) !== 123 /* { */) {
+    // `\boxed 5`: one token up to white space or `$`.
+    let end = p;
+    while (end < text.length && !isSpace(text.charCodeAt(end)) && text.charCodeAt(end) !== 36) end++;
+    return end > p ? clean(text.slice(p, end), options) : null;
+  }
+  let depth = 0;
+  for (let j = p; j < text.length; j++) {
+    const code = text.charCodeAt(j);
+    if (code === 92 /* \ */) {
+      j++; // `\{` and `\}` do not nest
+      continue;
+    }
+    if (code === 123) depth++;
+    else if (code === 125 && --depth === 0) return clean(text.slice(p + 1, j), options);
+  }
+  return null; // unbalanced: never closes
+}
+
+function answerTag(text: string, options: Resolved): Found {
+  const open = text.lastIndexOf("<answer>");
+  if (open < 0) return undefined;
+  const close = text.indexOf("</answer>", open + 8);
+  if (close < 0) return null;
+  return clean(text.slice(open + 8, close), options);
+}
+
+function isDigitAt(text: string, i: number): number {
+  const code = text.charCodeAt(i);
+  if (isAsciiDigit(code)) return 1;
+  if (code < 0x80) return 0;
+  if (code >= 0xdc00 && code <= 0xdfff && i > 0) {
+    const cp = text.codePointAt(i - 1)!;
+    return cp > 0xffff && digitValue(cp) >= 0 ? 2 : 0;
+  }
+  return code < 0xd800 || code > 0xdfff ? (digitValue(code) >= 0 ? 1 : 0) : 0;
+}
+
+const runSeparators = ",.\u2009\u202f\u2007/";
+
+// Whether `run` (digits and separators only) is one number: `1234`, `1,234.5`, `.5`, `3/4`, `1,000/3`.
+function isNumberRun(run: string): boolean {
+  const slash = run.indexOf("/");
+  if (slash >= 0) {
+    return (
+      run.indexOf("/", slash + 1) < 0 &&
+      isNumberPart(run.slice(0, slash)) &&
+      isNumberPart(run.slice(slash + 1))
+    );
+  }
+  return isNumberPart(run);
+}
+
+function isNumberPart(part: string): boolean {
+  const dot = part.indexOf(".");
+  const int = dot < 0 ? part : part.slice(0, dot);
+  if (dot >= 0) {
+    const frac = part.slice(dot + 1);
+    if (frac.length === 0) return false;
+    for (let i = 0; i < frac.length; i++) if (!isAsciiDigit(frac.charCodeAt(i))) return false;
+    if (int.length === 0) return true;
+  }
+  if (int.length === 0) return false;
+  let plain = true;
+  for (let i = 0; i < int.length; i++) plain &&= isAsciiDigit(int.charCodeAt(i));
+  if (plain) return true;
+  // Grouped: 1–3 digits, then groups of three after one repeated separator.
+  const separator = int.split("").find((ch) => !isAsciiDigit(ch.charCodeAt(0)))!;
+  const groups = int.split(separator);
+  if (groups[0].length < 1 || groups[0].length > 3 || groups[0][0] === "0") return false;
+  return groups.every(
+    (g, k) => (k === 0 || g.length === 3) && g.split("").every((ch) => isAsciiDigit(ch.charCodeAt(0))),
+  );
+}
+
+function lastNumber(text: string, options: Resolved): string | null {
+  let i = text.length - 1;
+  let width = 0;
+  for (; i >= 0; i--) {
+    width = isDigitAt(text, i);
+    if (width > 0) break;
+  }
+  if (i < 0) return null;
+  const end = i + 1;
+  // Expand left over digits and separators, at most maxLength characters: a longer run is no answer.
+  let start = end - width;
+  while (start > 0) {
+    const w = isDigitAt(text, start - 1);
+    if (w > 0) start -= w;
+    else if (runSeparators.includes(text[start - 1])) start--;
+    else break;
+    if (end - start > options.maxLength) return null;
+  }
+  while (start < end && runSeparators.includes(text[start]) && !(text[start] === "." && start + 1 < end))
+    start++;
+  let run = text.slice(start, end);
+  if (hasNonAsciiDigit(run)) {
+    if (options.unicodeDigits === "reject") return null;
+    run = foldDigits(run);
+  }
+  // The longest suffix that is one number: `1,2,3` → `3`, `2024.03.15` → `03.15`.
+  let cut = 0;
+  while (cut < run.length && !isNumberRun(run.slice(cut))) {
+    cut++;
+    while (cut < run.length && !runSeparators.includes(run[cut - 1])) cut++;
+  }
+  if (cut >= run.length) return null;
+  const tokenStart = start + cut;
+  let tokenEnd = end;
+  if (text.charCodeAt(tokenEnd) === 37 /* % */) tokenEnd++;
+  // A NUL or other control character glued to the number poisons it: no answer.
+  if (
+    isControlCode(text.charCodeAt(tokenEnd)) ||
+    (tokenStart > 0 && isControlCode(text.charCodeAt(tokenStart - 1)))
+  ) {
+    return null;
+  }
+  let sign = "";
+  if (cut === 0 && tokenStart > 0 && isMinusCode(text.charCodeAt(tokenStart - 1))) {
+    const before = tokenStart >= 2 ? text.charCodeAt(tokenStart - 2) : 32;
+    if (isControlCode(before)) return null;
+    // `3-5` is a range or a subtraction, not −5; a sign follows a space, `(`, `=`, `$`, `:` or the start.
+    if (isSpace(before) || before === 40 || before === 61 || before === 36 || before === 58) sign = "-";
+  }
+  const token = run.slice(cut) + (tokenEnd > end ? "%" : "");
+  return sign + token;
+}
+
+const extractors: Record<
+  Exclude<AnswerFormat, "auto" | "last-number">,
+  (text: string, o: Resolved) => Found
+> = {
+  gsm8k,
+  "answer-line": answerLine,
+  boxed,
+  "answer-tag": answerTag,
+};
+
+/**
+ * The final answer of a completion as a trimmed string, or `null` for no answer. See
+ * {@link AnswerFormat} for where each format looks. "No answer" covers: no marker, an empty answer,
+ * unbalanced braces (`\boxed{42`), an `<answer>` that never closes, a control character such as NUL,
+ * digits of another script (unless `unicodeDigits: "fold"`) and answers longer than `maxLength`.
+ * Every format scans the text linearly (no backtracking regular expression), so a 1 MB hostile
+ * completion costs about as much as reading it once.
+ */
+export function extractAnswer(text: string, options: ExtractAnswerOptions = {}): string | null {
+  if (typeof text !== "string") return null;
+  const resolved: Resolved = {
+    format: options.format ?? extractAnswerDefaults.format,
+    unicodeDigits: options.unicodeDigits ?? extractAnswerDefaults.unicodeDigits,
+    maxLength: options.maxLength ?? extractAnswerDefaults.maxLength,
+  };
+  const format = resolved.format;
+  if (format === "last-number") return lastNumber(text, resolved);
+  if (format !== "auto") return extractors[format]?.(text, resolved) ?? null;
+  for (const name of autoFormatOrder) {
+    const found = extractors[name](text, resolved);
+    if (found !== undefined) return found;
+  }
+  return lastNumber(text, resolved);
+}
