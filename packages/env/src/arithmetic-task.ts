@@ -1,5 +1,6 @@
-import { assertInteger, ConfigError, createRng, type Rng } from "@rlts/core";
+import { assertInteger, ConfigError, type Rng } from "@rlts/core";
 import { InMemoryPromptTask, type PromptExample, type PromptSplit } from "./prompt-task.js";
+import { seededRng } from "./seeding.js";
 
 /** An operator of the synthetic arithmetic task. */
 export type ArithmeticOperator = "+" | "-" | "*";
@@ -161,7 +162,7 @@ export function createArithmeticTask(options: ArithmeticTaskOptions = {}): InMem
       'include "{expression}", e.g. "What is {expression}?"',
     );
   }
-  const root = createRng(seed);
+  const root = seededRng(seed);
   const trainRng = root.split();
   const testRng = root.split();
   const toExample = (p: ArithmeticProblem, split: PromptSplit, index: number): PromptExample => {

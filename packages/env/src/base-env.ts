@@ -1,6 +1,7 @@
-import { ConfigError, createRng, type Rng, StateError } from "@rlts/core";
+import { ConfigError, type Rng, StateError } from "@rlts/core";
 import type { Env, EnvSpec, ResetOptions, ResetResult, StepResult } from "./env.js";
 import { InvalidActionError } from "./errors.js";
+import { seededRng } from "./seeding.js";
 import type { Space } from "./space.js";
 
 /**
@@ -13,10 +14,10 @@ export abstract class BaseEnv<Obs, Act> implements Env<Obs, Act> {
   abstract readonly actionSpace: Space<Act>;
   spec?: EnvSpec;
   /**
-   * The environment's generator. Until the first seeded reset it is `createRng(0)`, so an environment
-   * nobody seeds is still deterministic.
+   * The environment's generator, `seededRng(seed)` from the last seeded reset. Until then it is
+   * `seededRng(0)`, so an environment nobody seeds is still deterministic.
    */
-  protected rng: Rng = createRng(0);
+  protected rng: Rng = seededRng(0);
   private needsReset = true;
 
   /** The name used in error messages. */
@@ -31,7 +32,7 @@ export abstract class BaseEnv<Obs, Act> implements Env<Obs, Act> {
       if (!Number.isSafeInteger(options.seed)) {
         throw new ConfigError("reset.seed", options.seed, "use a whole number, e.g. env.reset({ seed: 42 })");
       }
-      this.rng = createRng(options.seed);
+      this.rng = seededRng(options.seed);
     }
     const result = this.resetState(options.options);
     this.needsReset = false;

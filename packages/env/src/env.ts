@@ -9,7 +9,7 @@ export const emptyInfo: Info = Object.freeze({});
 /** Arguments of {@link Env.reset}, as Gymnasium's `reset(seed=None, options=None)`. */
 export interface ResetOptions {
   /**
-   * Re-seeds the environment's generator (`createRng(seed)`). Without a seed the environment continues
+   * Re-seeds the environment's generator (`seededRng(seed)`). Without a seed the environment continues
    * its own stream, so a run seeded once at the first reset is reproducible.
    */
   readonly seed?: number;

@@ -58,6 +58,7 @@ export {
 export { type EpisodeStatistics, RecordEpisodeStatistics } from "./record-episode-statistics.js";
 export { register } from "./register.js";
 export { RunningMeanStd } from "./running-mean-std.js";
+export { seededRng } from "./seeding.js";
 export { flattenInto, type Space } from "./space.js";
 export { TimeLimit } from "./time-limit.js";
 export {

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
-import { assertInRange, assertOneOf, ConfigError, createRng } from "@rlts/core";
+import { assertInRange, assertOneOf, ConfigError } from "@rlts/core";
 import { DatasetFormatError } from "./errors.js";
 import { InMemoryPromptTask, type PromptExample, type PromptSplit } from "./prompt-task.js";
+import { seededRng } from "./seeding.js";
 
 /** A path or a `file:` URL. */
 export type FileLocation = string | URL;
@@ -221,7 +222,7 @@ export function loadJsonlTask(options: JsonlTaskOptions): JsonlPromptTask {
     const splitSeed = options.splitSeed ?? defaults.splitSeed;
     // A seeded draw of exactly round(fraction · n) test rows; both splits keep file order.
     const order = all.map((_, i) => i);
-    const rng = createRng(splitSeed);
+    const rng = seededRng(splitSeed);
     for (let i = order.length - 1; i > 0; i--) {
       const j = rng.int(i + 1);
       [order[i], order[j]] = [order[j], order[i]];

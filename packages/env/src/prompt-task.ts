@@ -1,4 +1,5 @@
-import { assertInteger, ConfigError, createRng, type Rng } from "@rlts/core";
+import { assertInteger, ConfigError, type Rng } from "@rlts/core";
+import { seededRng } from "./seeding.js";
 
 /** The splits a {@link PromptTask} may hold. */
 export type PromptSplit = "train" | "test";
@@ -62,7 +63,7 @@ export interface PromptIteratorState {
 }
 
 /**
- * A seeded stream over one split. Epoch `k` is the `k`-th permutation drawn from `createRng(seed)`
+ * A seeded stream over one split. Epoch `k` is the `k`-th permutation drawn from `seededRng(seed)`
  * (one `split()` of the generator per epoch), so the order depends only on the seed and can be
  * resumed from `{ epoch, position }`.
  */
@@ -124,7 +125,7 @@ export class PromptIterator implements IterableIterator<PromptExample> {
         `use a position ≤ ${this.items.length}`,
       );
     }
-    this.root = createRng(this.seed);
+    this.root = seededRng(this.seed);
     this.currentEpoch = 0;
     this.order = this.permutation();
     while (this.currentEpoch < state.epoch) {
