@@ -1,0 +1,260 @@
+import type { LossInputs, LossOutput, Objective } from "@rlts/core";
+import { assertInteger, assertOneOf, ConfigError, ShapeError } from "@rlts/core";
+import * as tf from "@tensorflow/tfjs-core";
+import { type KlEstimator, klEstimate, klEstimators } from "./kl.js";
+import { assertBoolean, assertKnownOptions, assertNumber, stripUndefined } from "./options.js";
+import {
+  alignTo,
+  assertFiniteTensors,
+  assertLossShapes,
+  maskedMean,
+  readScalars,
+  requireInput,
+  stopGradient,
+  type Tensor,
+} from "./tensor-ops.js";
+
+/** TRL's GRPO loss aggregations (FORMULAS §5.2). */
+export type GrpoLossType = "grpo" | "bnpo" | "dr_grpo" | "dapo";
+
+/** Every {@link GrpoLossType}, for option validation. */
+export const grpoLossTypes: readonly GrpoLossType[] = ["grpo", "bnpo", "dr_grpo", "dapo"];
+
+/** Options of {@link grpoLoss} and the `grpo` objective. Defaults follow current TRL (FORMULAS §5.2). */
+export interface GrpoOptions {
+  /**
+   * How per-token losses are averaged (FORMULAS §5.2): `grpo` mean over sequences of per-sequence token
+   * means; `bnpo` token mean of the micro-batch; `dr_grpo` token sum / (B·maxCompletionLength); `dapo`
+   * (default, TRL since 2025-08) token sum / numItemsInBatch, the token count of the whole generation batch.
+   */
+  readonly lossType?: GrpoLossType;
+  /** β of the KL penalty to π_ref in the loss. Default 0 (TRL since 2025-05; DeepSeekMath used 0.04). */
+  readonly beta?: number;
+  /** Per-token KL estimator with r = π_ref/π_θ. Default `k3` (DeepSeekMath eq. 4). */
+  readonly klEstimator?: KlEstimator;
+  /** ε_low of the clip. Default 0.2. */
+  readonly epsilon?: number;
+  /** ε_high of the clip (DAPO clip-higher uses 0.28). Default: `epsilon`. */
+  readonly epsilonHigh?: number;
+  /**
+   * `token` (default): per-token ratio ρ_{i,t}. `sequence` (GSPO, FORMULAS §5.4): the length-normalised
+   * sequence ratio s_i, applied per token as sg[s_i]·π_θ(o_{i,t})/sg[π_θ(o_{i,t})].
+   */
+  readonly importanceSampling?: "token" | "sequence";
+  /** Zero the loss mask of completions flagged in `truncated` (DAPO overlong filtering). Default false. */
+  readonly maskTruncatedCompletions?: boolean;
+  /** L of `dr_grpo`: the configured generation max length (not the padded width). Required for `dr_grpo`. */
+  readonly maxCompletionLength?: number;
+  /** Micro-batches per optimiser step; `grpo`, `bnpo` and `dr_grpo` divide by it. Default 1. */
+  readonly gradientAccumulationSteps?: number;
+  /** Entropy bonus: loss −= entropyCoef·(masked mean token entropy). Needs `entropy`. Default 0. */
+  readonly entropyCoef?: number;
+}
+
+/** {@link GrpoOptions} with every default filled in. */
+export interface ResolvedGrpoOptions {
+  readonly lossType: GrpoLossType;
+  readonly beta: number;
+  readonly klEstimator: KlEstimator;
+  readonly epsilon: number;
+  readonly epsilonHigh: number;
+  readonly importanceSampling: "token" | "sequence";
+  readonly maskTruncatedCompletions: boolean;
+  readonly maxCompletionLength: number | undefined;
+  readonly gradientAccumulationSteps: number;
+  readonly entropyCoef: number;
+}
+
+/** The documented defaults of {@link GrpoOptions} (`epsilonHigh` defaults to `epsilon`). */
+export const grpoDefaults: Omit<ResolvedGrpoOptions, "epsilonHigh"> = {
+  lossType: "dapo",
+  beta: 0,
+  klEstimator: "k3",
+  epsilon: 0.2,
+  importanceSampling: "token",
+  maskTruncatedCompletions: false,
+  maxCompletionLength: undefined,
+  gradientAccumulationSteps: 1,
+  entropyCoef: 0,
+};
+
+const grpoOptionNames = [...Object.keys(grpoDefaults), "epsilonHigh"];
+
+/** Fills in defaults and validates; errors name `${field}.<option>`. */
+export function resolveGrpoOptions(options: GrpoOptions = {}, field = "objective"): ResolvedGrpoOptions {
+  assertKnownOptions(field, options, grpoOptionNames);
+  const o: GrpoOptions & typeof grpoDefaults = { ...grpoDefaults, ...stripUndefined(options) };
+  assertOneOf(`${field}.lossType`, o.lossType, grpoLossTypes);
+  assertNumber(`${field}.beta`, o.beta, 0);
+  assertOneOf(`${field}.klEstimator`, o.klEstimator, klEstimators);
+  assertNumber(`${field}.epsilon`, o.epsilon, 0);
+  const epsilonHigh = o.epsilonHigh ?? o.epsilon;
+  assertNumber(`${field}.epsilonHigh`, epsilonHigh, 0);
+  assertOneOf(`${field}.importanceSampling`, o.importanceSampling, ["token", "sequence"] as const);
+  assertBoolean(`${field}.maskTruncatedCompletions`, o.maskTruncatedCompletions);
+  if (o.lossType === "dr_grpo" && o.maxCompletionLength === undefined) {
+    throw new ConfigError(
+      `${field}.maxCompletionLength`,
+      undefined,
+      "dr_grpo divides by B·L with L the generation max length: set it to the sampler's maxNewTokens",
+    );
+  }
+  if (o.maxCompletionLength !== undefined)
+    assertInteger(`${field}.maxCompletionLength`, o.maxCompletionLength, 1);
+  assertInteger(`${field}.gradientAccumulationSteps`, o.gradientAccumulationSteps, 1);
+  assertNumber(`${field}.entropyCoef`, o.entropyCoef, 0);
+  return { ...o, epsilonHigh };
+}
+
+/** What {@link grpoLoss} reads: `[B, T]` per-token tensors and `[B]` (or `[B, T]`) advantages. */
+export interface GrpoLossInputs {
+  /** log π_θ of the completion tokens, `[B, T]` (differentiable). */
+  readonly logprobs: Tensor;
+  /** log π_old of the same tokens; absent means π_old = sg[π_θ] (one update per batch, ratio 1). */
+  readonly oldLogprobs?: Tensor;
+  /** log π_ref of the same tokens; required when β > 0. */
+  readonly refLogprobs?: Tensor;
+  /** Â_i per completion `[B]`, or per token `[B, T]`. */
+  readonly advantages: Tensor;
+  /** 1 for completion tokens, 0 for padding, `[B, T]`. Default all ones. */
+  readonly mask?: Tensor;
+  /** 1 for completions cut at the length limit, `[B]`; read with `maskTruncatedCompletions`. */
+  readonly truncated?: Tensor;
+  /** Token entropy `[B, T]`; read when `entropyCoef` > 0. */
+  readonly entropy?: Tensor;
+  /** `dapo` only: active tokens in the whole generation batch. Default: this call's Σ mask. */
+  readonly numItemsInBatch?: number;
+}
+
+/**
+ * The GRPO loss (DeepSeekMath eq. 3–4 as TRL `GRPOTrainer._compute_loss` implements it, FORMULAS
+ * §5.1–5.4): ℓ_{i,t} = −min(ρ·Â, clip(ρ, 1−ε_low, 1+ε_high)·Â) + β·KL_{i,t}, aggregated by `lossType`.
+ * Metrics: `clip_ratio/low_mean`, `clip_ratio/high_mean`, `clip_ratio/region_mean`, `kl` (masked
+ * mean of the chosen estimator, when `refLogprobs` is given), `entropy`, `loss`.
+ */
+export function grpoLoss(inputs: GrpoLossInputs, options: GrpoOptions = {}): LossOutput<Tensor> {
+  const o = resolveGrpoOptions(options);
+  const { logprobs, oldLogprobs, refLogprobs, advantages, mask, truncated, entropy } = inputs;
+  if (logprobs.rank !== 2)
+    throw new ShapeError("logprobs", "[B, T] (one row per completion)", `[${logprobs.shape.join(", ")}]`);
+  if (o.beta > 0) requireInput("refLogprobs", refLogprobs, "beta > 0 penalises KL to the reference policy");
+  if (o.maskTruncatedCompletions) {
+    requireInput("truncated", truncated, "maskTruncatedCompletions zeroes the loss of truncated completions");
+  }
+  if (o.entropyCoef > 0) requireInput("entropy", entropy, "entropyCoef > 0 adds the mean token entropy");
+  assertLossShapes(logprobs, { oldLogprobs, refLogprobs, advantages, mask, entropy }, ["advantages"]);
+  const [B, T] = logprobs.shape;
+  if (truncated && (truncated.rank !== 1 || truncated.shape[0] !== B)) {
+    throw new ShapeError("truncated", `[${B}] (one flag per completion)`, `[${truncated.shape.join(", ")}]`);
+  }
+  if (o.lossType === "dr_grpo" && o.maxCompletionLength !== undefined && T > o.maxCompletionLength) {
+    throw new ShapeError(
+      "logprobs",
+      `at most maxCompletionLength = ${o.maxCompletionLength} tokens per row (dr_grpo's L)`,
+      `${T}`,
+    );
+  }
+  const numItems = inputs.numItemsInBatch;
+  if (numItems !== undefined) assertNumber("inputs.numItemsInBatch", numItems, 0, true);
+  assertFiniteTensors({ logprobs, oldLogprobs, refLogprobs, advantages, mask, truncated, entropy });
+
+  let metrics: Record<string, number> = {};
+  const loss = tf.tidy(() => {
+    let m = mask ?? tf.onesLike(logprobs);
+    if (o.maskTruncatedCompletions && truncated) {
+      // DAPO overlong filtering: m_{i,t} ← m_{i,t}·(1 − truncated_i) (FORMULAS §3, §5.3; TRL mask_truncated_completions)
+      m = tf.mul(m, tf.sub(1, tf.reshape(truncated, [B, 1])));
+    }
+    // π_old := sg[π_θ] without stored old log-probs (FORMULAS §5.2, TRL)
+    const old = oldLogprobs ?? stopGradient(logprobs);
+    // log ρ_{i,t} = log π_θ − log π_old (FORMULAS §5.1)
+    const logRatio = tf.sub(logprobs, old);
+    const tokensPerRow = tf.maximum(tf.sum(m, 1, true), 1);
+    let logWeight: Tensor;
+    let seqLogWeight: Tensor | undefined;
+    if (o.importanceSampling === "sequence") {
+      // log s_i = (1/|o_i|) Σ_t m·log ρ_{i,t} (FORMULAS §5.4, GSPO eq. 7)
+      seqLogWeight = tf.div(tf.sum(tf.mul(logRatio, m), 1, true), tokensPerRow);
+      // GSPO-token: log s_{i,t} = sg[log s_i] + log π_θ(o_{i,t}) − sg[log π_θ(o_{i,t})] (FORMULAS §5.4)
+      logWeight = tf.add(stopGradient(seqLogWeight), tf.sub(logprobs, stopGradient(logprobs)));
+    } else {
+      logWeight = logRatio;
+    }
+    const A = alignTo(advantages, logprobs);
+    // coef_1 = ρ, coef_2 = clip(ρ, 1 − ε_low, 1 + ε_high) (FORMULAS §5.2)
+    const coef1 = tf.exp(logWeight);
+    const coef2 = tf.clipByValue(coef1, 1 - o.epsilon, 1 + o.epsilonHigh);
+    // ℓ_{i,t} = −min(coef_1·Â, coef_2·Â) (FORMULAS §5.2)
+    let perToken = tf.neg(tf.minimum(tf.mul(coef1, A), tf.mul(coef2, A)));
+    const scalars: Record<string, Tensor> = {};
+    if (refLogprobs) {
+      const kl = klEstimate(logprobs, refLogprobs, o.klEstimator);
+      // kl metric = masked mean of the per-token estimate (FORMULAS §5.2)
+      scalars.kl = maskedMean(kl, m);
+      // ℓ_{i,t} += β·KL_{i,t} (FORMULAS §5.1–5.2)
+      if (o.beta > 0) perToken = tf.add(perToken, tf.mul(o.beta, kl));
+    }
+    const masked = tf.mul(perToken, m);
+    let total: Tensor;
+    switch (o.lossType) {
+      case "grpo":
+        // mean_i [Σ_t m·ℓ / max(Σ_t m, 1)] / grad_accum (FORMULAS §5.2)
+        total = tf.div(tf.mean(tf.div(tf.sum(masked, 1, true), tokensPerRow)), o.gradientAccumulationSteps);
+        break;
+      case "bnpo":
+        // Σ m·ℓ / max(Σ m, 1) / grad_accum (FORMULAS §5.2)
+        total = tf.div(tf.div(tf.sum(masked), tf.maximum(tf.sum(m), 1)), o.gradientAccumulationSteps);
+        break;
+      case "dr_grpo":
+        // Σ m·ℓ / (B·L) / grad_accum, L = configured max completion length (FORMULAS §5.2, §5.3)
+        total = tf.div(tf.sum(masked), B * (o.maxCompletionLength as number) * o.gradientAccumulationSteps);
+        break;
+      default: {
+        // Σ m·ℓ / num_items_in_batch, no grad_accum division (FORMULAS §5.2, TRL dapo)
+        const normalizer = numItems === undefined ? tf.maximum(tf.sum(m), 1) : tf.scalar(numItems);
+        total = tf.div(tf.sum(masked), normalizer);
+      }
+    }
+    if (entropy) {
+      const meanEntropy = maskedMean(entropy, m);
+      scalars.entropy = meanEntropy;
+      // loss −= entropy_coef·H̄ (FORMULAS §5.2)
+      if (o.entropyCoef > 0) total = tf.sub(total, tf.mul(o.entropyCoef, meanEntropy));
+    }
+    // Clip metrics on coef_1 (per token; per sequence under GSPO, as TRL) (FORMULAS §5.2)
+    const ratioForMetrics = seqLogWeight ? tf.exp(seqLogWeight) : coef1;
+    const isLow = tf.logicalAnd(tf.less(ratioForMetrics, 1 - o.epsilon), tf.less(A, 0));
+    const isHigh = tf.logicalAnd(tf.greater(ratioForMetrics, 1 + o.epsilonHigh), tf.greater(A, 0));
+    const metricMean = (x: Tensor): Tensor => {
+      const f = tf.cast(x, "float32");
+      return f.shape[1] === 1 ? tf.mean(f) : maskedMean(f, m);
+    };
+    scalars["clip_ratio/low_mean"] = metricMean(isLow);
+    scalars["clip_ratio/high_mean"] = metricMean(isHigh);
+    scalars["clip_ratio/region_mean"] = metricMean(tf.logicalOr(isLow, isHigh));
+    scalars.loss = total;
+    metrics = readScalars(scalars);
+    return total;
+  });
+  return { loss, metrics };
+}
+
+/** The `grpo` objective: {@link grpoLoss} with fixed options over the core `LossInputs`. */
+export class GrpoObjective implements Objective<Tensor> {
+  readonly name: string = "grpo";
+  readonly requires: readonly (keyof LossInputs<Tensor>)[];
+  readonly options: ResolvedGrpoOptions;
+
+  constructor(options: GrpoOptions = {}, field = "objective") {
+    this.options = resolveGrpoOptions(options, field);
+    const requires: (keyof LossInputs<Tensor>)[] = [];
+    if (this.options.beta > 0) requires.push("refLogprobs");
+    if (this.options.maskTruncatedCompletions) requires.push("truncated");
+    if (this.options.entropyCoef > 0) requires.push("entropy");
+    this.requires = requires;
+  }
+
+  loss(inputs: LossInputs<Tensor>): LossOutput<Tensor> {
+    return grpoLoss(inputs, this.options);
+  }
+}
