@@ -61,3 +61,21 @@ export function checkFiniteAt(field: string, values: ArrayLike<number>, index: n
   if (!Number.isFinite(v)) throw new NonFiniteError(field, index, v);
   return v;
 }
+
+/** {@link checkFiniteAt} for the hot loops: the check is inlined and the error built only on failure. */
+export function finiteAt(field: string, values: Float64Array, index: number): number {
+  const v = values[index];
+  if (v - v !== 0) throw new NonFiniteError(field, index, v);
+  return v;
+}
+
+/** `values` as a Float64Array (the same object when it already is one), so the kernels stay monomorphic. */
+export function toFloat64(values: ArrayLike<number>): Float64Array {
+  return values instanceof Float64Array ? values : Float64Array.from(values);
+}
+
+/** Episode-end flags as a Uint8Array of 0/1 (any truthy entry counts as set). */
+export function toFlags(flags: ArrayLike<number | boolean>): Uint8Array {
+  if (flags instanceof Uint8Array) return flags;
+  return Uint8Array.from(flags as ArrayLike<number>, (x) => (x ? 1 : 0));
+}

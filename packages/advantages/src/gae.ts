@@ -6,7 +6,7 @@ import {
   type BatchField,
   type PluginOptions,
 } from "@rlts/core";
-import { checkBatch, checkFiniteArray, checkFiniteAt } from "./batch-checks.js";
+import { checkBatch, checkFiniteArray, checkFiniteAt, finiteAt, toFlags, toFloat64 } from "./batch-checks.js";
 import { bootstrapNeeds, missingInput, type TruncationMode, truncationModes } from "./episode-ends.js";
 import {
   checkBoolean,
@@ -88,24 +88,26 @@ export interface GaeResult {
   readonly returns: Float64Array;
 }
 
-interface GaeArrays {
+/** Rollout arrays for {@link gaeKernel}, step-major (index t·E + e). */
+export interface GaeArrays {
   readonly numSteps: number;
   readonly numEnvs: number;
-  readonly rewards: ArrayLike<number>;
-  readonly values: ArrayLike<number>;
-  readonly terminated: ArrayLike<number>;
-  readonly truncated: ArrayLike<number>;
-  readonly truncationValues: ArrayLike<number> | undefined;
-  readonly lastValues: ArrayLike<number> | undefined;
+  readonly rewards: Float64Array;
+  readonly values: Float64Array;
+  readonly terminated: Uint8Array;
+  readonly truncated: Uint8Array;
+  readonly truncationValues: Float64Array | undefined;
+  readonly lastValues: Float64Array | undefined;
 }
 
 /**
- * GAE over a step-major rollout of E envs (index t·E + e), walking t backwards with one running
- * `lastGae` per env. Inputs must already be checked for length and finiteness (bootstrap values are
- * checked where they are read).
+ * GAE over a step-major rollout of E envs, walking t backwards with one running `lastGae` per env.
+ * Inputs must already be checked for length and finiteness; bootstrap values are checked where read.
  */
 export function gaeKernel(input: GaeArrays, options: GaeOptions): GaeResult {
   const { numSteps: T, numEnvs: E, rewards, values, terminated, truncated } = input;
+  const truncationValues = input.truncationValues ?? emptyValues;
+  const lastValues = input.lastValues ?? emptyValues;
   const { gamma, lambda } = options;
   const bootstrapTruncation = options.truncation === "bootstrap";
   const advantages = new Float64Array(T * E);
@@ -115,25 +117,33 @@ export function gaeKernel(input: GaeArrays, options: GaeOptions): GaeResult {
     const row = t * E;
     for (let e = 0; e < E; e++) {
       const i = row + e;
-      const isTerminated = terminated[i] !== 0;
-      const isTruncated = truncated[i] !== 0;
-      // "terminal" mode is CleanRL ppo.py: next_done = terminations | truncations (FORMULAS §2).
-      const nextNonTerminal = isTerminated || (isTruncated && !bootstrapTruncation) ? 0 : 1;
-      const done = isTerminated || isTruncated ? 1 : 0;
+      let nextNonTerminal = 1;
+      let done = 0;
       // next_v_t: V(final obs) if truncated, V(s_T) at the buffer end, else V(s_{t+1}) (FORMULAS §2).
-      let nextValue = 0;
-      if (nextNonTerminal === 1) {
-        if (isTruncated) nextValue = checkFiniteAt("truncationValues", input.truncationValues!, i);
-        else if (t === T - 1) nextValue = checkFiniteAt("lastValues", input.lastValues!, e);
-        else nextValue = values[i + E];
-      }
+      let nextValue: number;
+      if (terminated[i] !== 0) {
+        // terminated wins over truncated: no bootstrap (FORMULAS §2).
+        nextNonTerminal = 0;
+        done = 1;
+        nextValue = 0;
+      } else if (truncated[i] !== 0) {
+        done = 1;
+        // "terminal" mode is CleanRL ppo.py: next_done = terminations | truncations (FORMULAS §2).
+        if (bootstrapTruncation) nextValue = finiteAt("truncationValues", truncationValues, i);
+        else {
+          nextNonTerminal = 0;
+          nextValue = 0;
+        }
+      } else if (t === T - 1) nextValue = finiteAt("lastValues", lastValues, e);
+      else nextValue = values[i + E];
       // δ_t = r_t + γ(1 − terminated_t)·next_v_t − V(s_t)  (GAE paper §3; FORMULAS §2).
       const delta = rewards[i] + gamma * nextNonTerminal * nextValue - values[i];
       // A_t = δ_t + γλ(1 − done_t)·A_{t+1}, A_T := 0  (GAE paper eq. 16; SB3 compute_returns_and_advantage).
-      lastGae[e] = delta + gamma * lambda * (1 - done) * lastGae[e];
-      advantages[i] = lastGae[e];
+      const gae = delta + gamma * lambda * (1 - done) * lastGae[e];
+      lastGae[e] = gae;
+      advantages[i] = gae;
       // R_t = A_t + V(s_t)  (TD(λ) target; CleanRL & SB3, FORMULAS §2).
-      returns[i] = lastGae[e] + values[i];
+      returns[i] = gae + values[i];
     }
   }
   if (options.normalize) {
@@ -141,6 +151,8 @@ export function gaeKernel(input: GaeArrays, options: GaeOptions): GaeResult {
   }
   return { advantages, returns };
 }
+
+const emptyValues = new Float64Array(0);
 
 /**
  * GAE(γ, λ) for one env's T steps, distinguishing `terminated` (no bootstrap) from `truncated`
@@ -182,11 +194,11 @@ export function computeGae(input: GaeInput, options: Partial<GaeOptions> = {}): 
     {
       numSteps: T,
       numEnvs: 1,
-      rewards: input.rewards,
-      values: input.values,
-      terminated: input.terminated,
-      truncated: input.truncated,
-      truncationValues: input.truncationValues,
+      rewards: toFloat64(input.rewards),
+      values: toFloat64(input.values),
+      terminated: toFlags(input.terminated),
+      truncated: toFlags(input.truncated),
+      truncationValues: input.truncationValues && toFloat64(input.truncationValues),
       lastValues,
     },
     resolved,

@@ -30,22 +30,44 @@ export function groupsBySize(n: number, groupSize: number, field = "groupSize"):
  */
 export function groupsById(groupIds: ArrayLike<number>, n: number, field = "groupIds"): Groups {
   assertLength(field, groupIds, n, "ids (one per reward)");
-  const groupOf = new Int32Array(n);
-  const dense = new Map<number, number>();
-  const sizes: number[] = [];
+  let min = 0;
+  let max = 0;
   for (let i = 0; i < n; i++) {
     const id = groupIds[i];
     if (!Number.isInteger(id)) {
       throw new ConfigError(`${field}[${i}]`, id, "use whole-number group ids (one per prompt)");
     }
-    let g = dense.get(id);
-    if (g === undefined) {
-      g = sizes.length;
-      dense.set(id, g);
-      sizes.push(0);
+    if (i === 0 || id < min) min = id;
+    if (i === 0 || id > max) max = id;
+  }
+  const groupOf = new Int32Array(n);
+  const sizes: number[] = [];
+  // Ids in a compact range (the usual prompt indices) map through a table; sparse ids through a Map.
+  if (max - min <= 4 * n + 1024) {
+    const table = new Int32Array(max - min + 1).fill(-1);
+    for (let i = 0; i < n; i++) {
+      const slot = groupIds[i] - min;
+      let g = table[slot];
+      if (g < 0) {
+        g = sizes.length;
+        table[slot] = g;
+        sizes.push(0);
+      }
+      groupOf[i] = g;
+      sizes[g]++;
     }
-    groupOf[i] = g;
-    sizes[g]++;
+  } else {
+    const dense = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      let g = dense.get(groupIds[i]);
+      if (g === undefined) {
+        g = sizes.length;
+        dense.set(groupIds[i], g);
+        sizes.push(0);
+      }
+      groupOf[i] = g;
+      sizes[g]++;
+    }
   }
   return { groupOf, numGroups: sizes.length, sizes: Int32Array.from(sizes) };
 }

@@ -6,7 +6,7 @@ import {
   type BatchField,
   type PluginOptions,
 } from "@rlts/core";
-import { checkBatch, checkFiniteArray, checkFiniteAt } from "./batch-checks.js";
+import { checkBatch, checkFiniteArray, checkFiniteAt, finiteAt, toFlags, toFloat64 } from "./batch-checks.js";
 import { bootstrapNeeds, missingInput } from "./episode-ends.js";
 import {
   checkBoolean,
@@ -92,17 +92,21 @@ export interface ReturnsResult {
 interface ReturnsArrays {
   readonly numSteps: number;
   readonly numEnvs: number;
-  readonly rewards: ArrayLike<number>;
-  readonly terminated: ArrayLike<number>;
-  readonly truncated: ArrayLike<number>;
-  readonly values: ArrayLike<number> | undefined;
-  readonly truncationValues: ArrayLike<number> | undefined;
-  readonly lastValues: ArrayLike<number> | undefined;
+  readonly rewards: Float64Array;
+  readonly terminated: Uint8Array;
+  readonly truncated: Uint8Array;
+  readonly values: Float64Array | undefined;
+  readonly truncationValues: Float64Array | undefined;
+  readonly lastValues: Float64Array | undefined;
 }
+
+const emptyValues = new Float64Array(0);
 
 function returnsKernel(input: ReturnsArrays, options: ReturnsOptions): ReturnsResult {
   const { numSteps: T, numEnvs: E, rewards, terminated, truncated } = input;
   const { gamma, bootstrap } = options;
+  const truncationValues = input.truncationValues ?? emptyValues;
+  const lastValues = input.lastValues ?? emptyValues;
   const returns = new Float64Array(T * E);
   // G_{t+1} of each env while walking backwards; G_T := V(s_T) or 0 (FORMULAS §1).
   const nextReturn = new Float64Array(E);
@@ -115,10 +119,8 @@ function returnsKernel(input: ReturnsArrays, options: ReturnsOptions): ReturnsRe
       // c_t = 0 if terminated, V(s_final,t) if truncated, G_{t+1} otherwise (FORMULAS §1).
       let continuation = 0;
       if (!isTerminated) {
-        if (isTruncated)
-          continuation = bootstrap ? checkFiniteAt("truncationValues", input.truncationValues!, i) : 0;
-        else if (t === T - 1)
-          continuation = bootstrap ? checkFiniteAt("lastValues", input.lastValues!, e) : 0;
+        if (isTruncated) continuation = bootstrap ? finiteAt("truncationValues", truncationValues, i) : 0;
+        else if (t === T - 1) continuation = bootstrap ? finiteAt("lastValues", lastValues, e) : 0;
         else continuation = nextReturn[e];
       }
       // G_t = r_t + γ·c_t  (Spinning Up discount_cumsum, FORMULAS §1).
@@ -183,11 +185,11 @@ export function computeReturns(input: ReturnsInput, options: Partial<ReturnsOpti
     {
       numSteps: T,
       numEnvs: 1,
-      rewards: input.rewards,
-      terminated: input.terminated,
-      truncated: input.truncated,
-      values: input.values,
-      truncationValues: input.truncationValues,
+      rewards: toFloat64(input.rewards),
+      terminated: toFlags(input.terminated),
+      truncated: toFlags(input.truncated),
+      values: input.values && toFloat64(input.values),
+      truncationValues: input.truncationValues && toFloat64(input.truncationValues),
       lastValues,
     },
     resolved,

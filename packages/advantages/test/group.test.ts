@@ -84,6 +84,16 @@ describe("computeGroupAdvantages (hand-worked)", () => {
     expectAllClose(a, [0.5 / s7, -1 / s3, -0.5 / s7, 1 / s3, 0], 14);
   });
 
+  it("groups by sparse ids (far apart, negative) the same way", () => {
+    const sparse = computeGroupAdvantages(
+      [1, 2, 0, 4, 5],
+      Int32Array.of(2_000_000_000, -7, 2_000_000_000, -7, 0),
+    );
+    const dense = computeGroupAdvantages([1, 2, 0, 4, 5], Int32Array.of(7, 3, 7, 3, 9));
+    expect([...sparse]).toEqual([...dense]);
+    expect(() => computeGroupAdvantages([1, 2], [0, 0.5])).toThrow(/groupIds\[1\]/);
+  });
+
   it("rejects NaN/±Infinity rewards, a size that does not divide the batch, and bad options", () => {
     expect(() => computeGroupAdvantages([1, Number.NaN], 2)).toThrow(NonFiniteError);
     expect(() => computeGroupAdvantages([1, Number.NEGATIVE_INFINITY], 2)).toThrow(/rewards\[1\]/);
