@@ -1,0 +1,92 @@
+import { ShapeError } from "@rlts/core";
+import { describe, expect, it } from "vitest";
+import { CartPoleEnv, makeEnv, makeVecEnv, SyncVecEnv, TimeLimit } from "../src/index.js";
+
+describe("SyncVecEnv (same-step autoreset)", () => {
+  it("matches independent envs step for step, with reset obs in obs and the ending obs kept aside", () => {
+    const n = 3;
+    const vec = new SyncVecEnv(() => new TimeLimit(new CartPoleEnv(), 15), n);
+    const refs = Array.from({ length: n }, () => new TimeLimit(new CartPoleEnv(), 15));
+    const first = vec.reset({ seed: 10 });
+    for (let e = 0; e < n; e++) {
+      expect(Array.from(first.obs.subarray(e * 4, e * 4 + 4))).toEqual(
+        Array.from(refs[e].reset({ seed: 10 + e }).obs),
+      );
+    }
+    let ends = 0;
+    let truncations = 0;
+    const actions = new Int32Array(n);
+    for (let t = 0; t < 200; t++) {
+      for (let e = 0; e < n; e++) actions[e] = (t * 7 + e * 3) % 5 < 2 ? 1 : 0;
+      const r = vec.step(actions);
+      for (let e = 0; e < n; e++) {
+        const ref = refs[e].step(actions[e]);
+        expect(r.rewards[e]).toBe(ref.reward);
+        expect(r.terminated[e]).toBe(ref.terminated ? 1 : 0);
+        expect(r.truncated[e]).toBe(ref.truncated ? 1 : 0);
+        const row = Array.from(r.obs.subarray(e * 4, e * 4 + 4));
+        if (ref.terminated || ref.truncated) {
+          ends++;
+          if (ref.truncated) truncations++;
+          expect(Array.from(r.info.finalObservation.subarray(e * 4, e * 4 + 4))).toEqual(Array.from(ref.obs));
+          expect(r.info.finalInfo[e]).toBe(ref.info);
+          // The unseeded reset continues env e's stream, exactly as the reference env's does.
+          expect(row).toEqual(Array.from(refs[e].reset().obs));
+        } else {
+          expect(row).toEqual(Array.from(ref.obs));
+          expect(r.info.finalInfo[e]).toBeUndefined();
+        }
+      }
+    }
+    expect(ends).toBeGreaterThan(10);
+    expect(truncations).toBeGreaterThan(0);
+  });
+
+  it("seeds env e with seed + e, so a seed gives the same rollout twice and envs differ", () => {
+    const run = () => {
+      const vec = makeVecEnv("CartPole-v1", 4);
+      const out: number[] = Array.from(vec.reset({ seed: 3 }).obs);
+      for (let t = 0; t < 50; t++) out.push(...vec.step([1, 0, 1, 0]).obs);
+      return out;
+    };
+    const a = run();
+    expect(run()).toEqual(a);
+    expect(a.slice(0, 4)).not.toEqual(a.slice(4, 8));
+  });
+
+  it("reuses its buffers: no new arrays per step", () => {
+    const vec = makeVecEnv("CartPole-v1", 2);
+    vec.reset({ seed: 0 });
+    const r1 = vec.step([0, 1]);
+    const obs1 = r1.obs;
+    const r2 = vec.step([0, 1]);
+    expect(r2.obs).toBe(obs1);
+    expect(r2.rewards).toBe(r1.rewards);
+    expect(r2.info.finalObservation).toBe(r1.info.finalObservation);
+  });
+
+  it("steps continuous actions from a flat array (Pendulum-v1, 2 envs × 1 torque)", () => {
+    const vec = makeVecEnv("Pendulum-v1", 2);
+    const single = [makeEnv("Pendulum-v1"), makeEnv("Pendulum-v1")];
+    vec.reset({ seed: 5 });
+    single[0].reset({ seed: 5 });
+    single[1].reset({ seed: 6 });
+    const r = vec.step(Float32Array.of(0.5, -1.5));
+    expect(r.rewards[0]).toBe(single[0].step([0.5]).reward);
+    expect(r.rewards[1]).toBe(single[1].step([-1.5]).reward);
+    expect(vec.obsSize).toBe(3);
+    expect(vec.actionSize).toBe(1);
+  });
+
+  it("rejects an action array of the wrong length, and invalid actions via the env", () => {
+    const vec = makeVecEnv("CartPole-v1", 2);
+    vec.reset({ seed: 0 });
+    expect(() => vec.step([0])).toThrow(ShapeError);
+    expect(() => vec.step([0, 2])).toThrow(/Discrete\(2\)/);
+  });
+
+  it("requires a reset before the first step", () => {
+    const vec = makeVecEnv("CartPole-v1", 2);
+    expect(() => vec.step([0, 1])).toThrow(/reset/);
+  });
+});
