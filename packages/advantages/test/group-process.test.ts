@@ -59,6 +59,13 @@ describe("computeProcessAdvantages", () => {
     expectAllClose(result.tokenAdvantages[0], [-1 / 3 / s, -1 / 3 / s, -2 / 3 / s, -2 / 3 / s, 0], 14);
   });
 
+  it("puts ε under the square root when asked: r̃ = (r − mean)/sqrt(std² + ε)", () => {
+    // Population variance of {1, 0, 1} is 2/9.
+    const d = Math.sqrt(2 / 9 + 1e-4);
+    const result = computeProcessAdvantages(process, 2, { std: "population", epsilonPlacement: "variance" });
+    expectAllClose(result.normalizedRewards, [1 / 3 / d, -2 / 3 / d, 1 / 3 / d, 0, 0], 14);
+  });
+
   it("rejects step indices outside their completion and non-finite step rewards", () => {
     expect(() => computeProcessAdvantages({ ...process, endToken: Int32Array.of(1, 5, 2, 0, 1) }, 2)).toThrow(
       /processRewards\.endToken\[1\]/,

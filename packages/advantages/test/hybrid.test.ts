@@ -72,6 +72,14 @@ describe("computeHybridAdvantages", () => {
     );
     const meanTau = (2 * Math.tanh(-2 / s) + Math.tanh(4 / s)) / 3;
     expectAllClose(computeHybridAdvantages(base, { gamma: 0.5, tau: 2 }).advantages, [meanTau + 0.5, -1], 14);
+    // ε = 0.5 added to the sample std √3.
+    const e = Math.sqrt(3) + 0.5;
+    const meanEps = (2 * Math.tanh(-1 / e) + Math.tanh(2 / e)) / 3;
+    expectAllClose(
+      computeHybridAdvantages(base, { gamma: 0.5, epsilon: 0.5 }).advantages,
+      [meanEps + 0.5, -1],
+      14,
+    );
     // Raw tanh: state 0 → (tanh 0 + tanh 0 + tanh 3)/3; state 1 → tanh 1.
     expectAllClose(
       computeHybridAdvantages(base, { gamma: 0.5, transform: "tanh" }).advantages,
