@@ -14,8 +14,8 @@ import {
 /**
  * Where the final answer sits in a completion:
  * - `gsm8k`: after the last `####`, to the end of that line (`#### 42`);
- * - `answer-line`: after the last `The final answer is`, `The answer is`, `Answer:` (any case) or a line
- *   starting `A:`, to the end of that line;
+ * - `answer-line`: after the last `The final answer is`, `The answer is`, `Answer:` (any letter case,
+ *   bold allowed: `**Answer:**`) or a line starting `A:`, to the end of that line;
  * - `boxed`: inside the last `\boxed{...}` (or `\fbox{...}`), nested braces included;
  * - `answer-tag`: between the last `<answer>` and the next `</answer>`;
  * - `last-number`: the last number in the text (`1,234.5`, `-3`, `3/4`, `50%`);
@@ -118,37 +118,55 @@ function trimDecoration(region: string): string {
   return region.slice(start, end);
 }
 
-const answerMarkers = ["the final answer is", "the answer is", "answer:"] as const;
+// Whether `text` at `at` spells `word` (lower-case ASCII) in any letter case.
+function spellsAt(text: string, at: number, word: string): boolean {
+  if (at < 0 || at + word.length > text.length) return false;
+  for (let k = 0; k < word.length; k++) {
+    const want = word.charCodeAt(k);
+    const got = text.charCodeAt(at + k);
+    if (got !== want && !(want >= 97 && want <= 122 && got === want - 32)) return false;
+  }
+  return true;
+}
+
+function isAsciiLetter(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+}
+
+// Where the answer starts after a marker whose first letter is at `i`, or -1. Markers: `answer:`,
+// `the answer is`, `the final answer is` (any letter case), and `A:` at the start of a line.
+function markerEnd(text: string, i: number): number {
+  const next = text.charCodeAt(i + 1);
+  if (next === 58 /* : */) {
+    let k = i - 1;
+    while (k >= 0 && (text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9 || text.charCodeAt(k) === 42))
+      k--;
+    return k < 0 || text.charCodeAt(k) === 10 || text.charCodeAt(k) === 13 ? i + 2 : -1;
+  }
+  if (
+    (next | 0x20) !== 110 /* n */ ||
+    !spellsAt(text, i, "answer") ||
+    isAsciiLetter(text.charCodeAt(i - 1))
+  ) {
+    return -1;
+  }
+  let j = i + 6;
+  while (text.charCodeAt(j) === 42 /* * */) j++;
+  if (text.charCodeAt(j) === 58) return j + 1;
+  if (spellsAt(text, i + 6, " is") && !isAsciiLetter(text.charCodeAt(i + 9))) {
+    if (spellsAt(text, i - 4, "the ") || spellsAt(text, i - 10, "the final ")) return i + 9;
+  }
+  return -1;
+}
 
 function answerLine(text: string, options: Resolved): Found {
-  const lowered = text.toLowerCase();
-  // A few characters change length when lower-cased (`İ`); then slice the lowered text so indices agree.
-  const lower = lowered;
-  const source = lowered.length === text.length ? text : lowered;
-  let best = -1;
-  let bestEnd = -1;
-  for (const marker of answerMarkers) {
-    const at = lower.lastIndexOf(marker);
-    if (at > best) {
-      best = at;
-      bestEnd = at + marker.length;
-    }
+  // One backward pass: the first marker met is the last one in the text.
+  for (let i = text.length - 2; i >= 0; i--) {
+    if ((text.charCodeAt(i) | 0x20) !== 97 /* a */) continue;
+    const end = markerEnd(text, i);
+    if (end >= 0) return clean(trimDecoration(text.slice(end, lineEnd(text, end))), options);
   }
-  // `A:` counts only at the start of a line (after spaces or markdown bold).
-  let at = lower.lastIndexOf("a:");
-  while (at > best) {
-    let k = at - 1;
-    while (k >= 0 && (lower.charCodeAt(k) === 32 || lower.charCodeAt(k) === 9 || lower.charCodeAt(k) === 42))
-      k--;
-    if (k < 0 || lower.charCodeAt(k) === 10 || lower.charCodeAt(k) === 13) {
-      best = at;
-      bestEnd = at + 2;
-      break;
-    }
-    at = at === 0 ? -1 : lower.lastIndexOf("a:", at - 1);
-  }
-  if (best < 0) return undefined;
-  return clean(trimDecoration(source.slice(bestEnd, lineEnd(source, bestEnd))), options);
+  return undefined;
 }
 
 function boxed(text: string, options: Resolved): Found {
@@ -236,6 +254,14 @@ function lastNumber(text: string, options: Resolved): string | null {
   let i = text.length - 1;
   let width = 0;
   for (; i >= 0; i--) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) {
+      if (code >= 48 && code <= 57) {
+        width = 1;
+        break;
+      }
+      continue;
+    }
     width = isDigitAt(text, i);
     if (width > 0) break;
   }

@@ -51,6 +51,7 @@ export {
   type ParsedAnswer,
   type PercentMode,
   parseAnswer,
+  parsedAnswersMatch,
   type UnitMode,
 } from "./parse-answer.js";
 export { formatRational, type Rational, rational } from "./rational.js";

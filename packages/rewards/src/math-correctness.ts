@@ -10,8 +10,11 @@ import { assertBoolean, assertFiniteNumber, assertKnownKeys, assertNonEmptyStrin
 import {
   type AnswerMatchOptions,
   answerMatchDefaults,
-  answersMatch,
+  type ParsedAnswer,
   type PercentMode,
+  parseAnswer,
+  parsedAnswersMatch,
+  resolveOptions,
   type UnitMode,
 } from "./parse-answer.js";
 import { parseTaggedCompletion, taggedFormatDefaults } from "./tagged-format.js";
@@ -109,6 +112,7 @@ export function referenceAnswer(value: unknown): string | null {
 export class MathCorrectnessReward implements RewardFunction {
   readonly name = "math-correctness";
   private readonly options: Required<MathCorrectnessOptions>;
+  private readonly match: Required<AnswerMatchOptions>;
 
   constructor(options: MathCorrectnessOptions = {}) {
     assertKnownKeys("math-correctness", options, knownKeys);
@@ -138,6 +142,7 @@ export class MathCorrectnessReward implements RewardFunction {
       throw new ConfigError("math-correctness.maxLength", o.maxLength, "use a whole number ≥ 1");
     }
     this.options = o as unknown as Required<MathCorrectnessOptions>;
+    this.match = resolveOptions(this.options);
   }
 
   /** The completion's answer under this reward's `format` and `strict` settings, or `null`. */
@@ -157,8 +162,23 @@ export class MathCorrectnessReward implements RewardFunction {
 
   /** Grades one input and says why. */
   grade(input: RewardInput): MathGrade {
+    return this.gradeWith(input, new Map());
+  }
+
+  // `references` caches parsed references within a batch: the G completions of a prompt share one.
+  private gradeWith(
+    input: RewardInput,
+    references: Map<unknown, [string | null, ParsedAnswer | null]>,
+  ): MathGrade {
     const o = this.options;
-    const reference = referenceAnswer(input.fields?.[o.answerField]);
+    const field = input.fields?.[o.answerField];
+    let cached = references.get(field);
+    if (cached === undefined) {
+      const text = referenceAnswer(field);
+      cached = [text, text === null ? null : parseAnswer(text, this.match)];
+      references.set(field, cached);
+    }
+    const [reference, parsedReference] = cached;
     if (reference === null) {
       if (o.missingReference === "error") {
         throw new ConfigError(
@@ -171,11 +191,12 @@ export class MathCorrectnessReward implements RewardFunction {
     }
     const answer = this.extract(input.completion);
     if (answer === null) return { answer, reference, correct: false, score: o.noAnswerScore };
-    const correct = answersMatch(answer, reference, o);
+    const correct = parsedAnswersMatch(parseAnswer(answer, this.match), parsedReference, this.match);
     return { answer, reference, correct, score: correct ? o.correctScore : o.wrongScore };
   }
 
   score(inputs: readonly RewardInput[]): RewardScores {
-    return inputs.map((input) => this.grade(input).score);
+    const references = new Map<unknown, [string | null, ParsedAnswer | null]>();
+    return inputs.map((input) => this.gradeWith(input, references).score);
   }
 }

@@ -143,7 +143,12 @@ function stripAssignment(text: string): string {
   let i = 0;
   const first = text.charCodeAt(0);
   if (!((first >= 65 && first <= 90) || (first >= 97 && first <= 122))) return text;
-  while (i < text.length && /[A-Za-z0-9_]/.test(text[i])) i++;
+  for (; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const word =
+      (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || isAsciiDigit(code) || code === 95;
+    if (!word) break;
+  }
   while (i < text.length && isSpace(text.charCodeAt(i))) i++;
   if (text[i] !== "=" || text.indexOf("=", i + 1) >= 0) return text;
   return text.slice(i + 1).trim();
@@ -157,8 +162,10 @@ function prepare(text: string, options: Required<AnswerMatchOptions>): string | 
     text = foldDigits(text);
   }
   text = foldSigns(text);
-  for (const [from, to] of latexReplacements) if (text.includes(from)) text = text.replaceAll(from, to);
-  text = unwrapCommands(text, ["text", "textbf", "textrm", "mathrm", "mathbf", "mbox", "operatorname"]);
+  if (text.includes("\\") || text.includes("{") || text.includes("^")) {
+    for (const [from, to] of latexReplacements) if (text.includes(from)) text = text.replaceAll(from, to);
+    text = unwrapCommands(text, ["text", "textbf", "textrm", "mathrm", "mathbf", "mbox", "operatorname"]);
+  }
   text = stripAssignment(stripWrappers(text));
   return text.length > 0 ? text : null;
 }
@@ -432,8 +439,36 @@ function scanNumber(text: string): ParsedAnswer | null {
   return { kind: "number", value, percent, unit };
 }
 
-function resolveOptions(options: AnswerMatchOptions | undefined): Required<AnswerMatchOptions> {
-  return { ...answerMatchDefaults, ...stripUndefined(options) };
+const resolvedMark = Symbol("resolved");
+
+/** Fills in the defaults once, so that graders calling {@link parseAnswer} per sample skip the work. */
+export function resolveOptions(options: AnswerMatchOptions | undefined): Required<AnswerMatchOptions> {
+  if (options && (options as { [resolvedMark]?: true })[resolvedMark])
+    return options as Required<AnswerMatchOptions>;
+  const { percent, units, unicodeDigits, maxLength } = { ...answerMatchDefaults, ...stripUndefined(options) };
+  return { percent, units, unicodeDigits, maxLength, [resolvedMark]: true } as Required<AnswerMatchOptions>;
+}
+
+// A plain ASCII decimal (`42`, `-3`, `0.75`): the common case, read without the general pipeline.
+function plainDecimal(text: string): ParsedAnswer | null {
+  const n = text.length;
+  if (n === 0 || n > 30) return null;
+  let i = text.charCodeAt(0) === 45 ? 1 : 0;
+  let dot = -1;
+  let digits = 0;
+  for (; i < n; i++) {
+    const code = text.charCodeAt(i);
+    if (isAsciiDigit(code)) digits++;
+    else if (code === 46 && dot < 0) dot = i;
+    else return null;
+  }
+  if (digits === 0 || dot === n - 1) return null;
+  const negative = text.charCodeAt(0) === 45;
+  const body = text.slice(negative ? 1 : 0);
+  const fracLength = dot < 0 ? 0 : n - dot - 1;
+  const num = BigInt(dot < 0 ? body : body.replace(".", ""));
+  const value = rational(negative ? -num : num, 10n ** BigInt(fracLength))!;
+  return { kind: "number", value, percent: false, unit: "" };
 }
 
 function stripUndefined<T extends object>(options: T | undefined): Partial<T> {
@@ -455,6 +490,10 @@ function stripUndefined<T extends object>(options: T | undefined): Partial<T> {
  */
 export function parseAnswer(text: string, options?: AnswerMatchOptions): ParsedAnswer | null {
   const resolved = resolveOptions(options);
+  if (typeof text === "string" && text.length <= resolved.maxLength) {
+    const plain = plainDecimal(text);
+    if (plain !== null) return plain;
+  }
   const prepared = prepare(text, resolved);
   if (prepared === null) return null;
   const number = scanNumber(prepared);
@@ -483,6 +522,21 @@ function numbersMatch(
     default:
       return same(pct.value, plain.value) || same(asFraction, plain.value);
   }
+}
+
+/**
+ * Whether two answers already read by {@link parseAnswer} are the same, under the same rules as
+ * {@link answersMatch}. Lets a grader parse a reference once and compare many completions with it.
+ */
+export function parsedAnswersMatch(
+  pa: ParsedAnswer | null,
+  pb: ParsedAnswer | null,
+  options?: AnswerMatchOptions,
+): boolean {
+  if (pa === null || pb === null) return false;
+  if (pa.kind === "number" && pb.kind === "number") return numbersMatch(pa, pb, resolveOptions(options));
+  if (pa.kind === "text" && pb.kind === "text") return pa.text === pb.text;
+  return false;
 }
 
 /**
