@@ -8,7 +8,8 @@ export {
 } from "./arithmetic-task.js";
 export { BaseEnv } from "./base-env.js";
 export { Box, type BoxDtype } from "./box.js";
-export { CartPoleEnv, type CartPoleOptions } from "./cartpole.js";
+export { CartPoleEnv, type CartPoleOptions, cartPoleStep } from "./cartpole.js";
+export { CartPoleVecEnv, type CartPoleVecEnvOptions } from "./cartpole-vec-env.js";
 export { ClipAction } from "./clip-action.js";
 export { Discrete } from "./discrete.js";
 export {

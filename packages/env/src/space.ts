@@ -25,6 +25,10 @@ export function flattenInto(value: unknown, out: Float32Array | Float64Array, of
     out[offset] = value;
     return;
   }
+  if (value instanceof Float32Array || value instanceof Float64Array) {
+    out.set(value, offset);
+    return;
+  }
   const arr = value as ArrayLike<number>;
   for (let i = 0; i < arr.length; i++) out[offset + i] = arr[i];
 }

@@ -1,6 +1,6 @@
-import { ShapeError } from "@rlts/core";
+import { createRng, ShapeError } from "@rlts/core";
 import { describe, expect, it } from "vitest";
-import { CartPoleEnv, makeEnv, makeVecEnv, SyncVecEnv, TimeLimit } from "../src/index.js";
+import { CartPoleEnv, CartPoleVecEnv, makeEnv, makeVecEnv, SyncVecEnv, TimeLimit } from "../src/index.js";
 
 describe("SyncVecEnv (same-step autoreset)", () => {
   it("matches independent envs step for step, with reset obs in obs and the ending obs kept aside", () => {
@@ -88,5 +88,49 @@ describe("SyncVecEnv (same-step autoreset)", () => {
   it("requires a reset before the first step", () => {
     const vec = makeVecEnv("CartPole-v1", 2);
     expect(() => vec.step([0, 1])).toThrow(/reset/);
+  });
+});
+
+describe("CartPoleVecEnv", () => {
+  it("follows SyncVecEnv of CartPole-v1 exactly: obs, rewards, flags, final observations, episode stats", () => {
+    const n = 5;
+    const native = new CartPoleVecEnv(n, { maxEpisodeSteps: 30 });
+    const generic = makeVecEnv("CartPole-v1", n, { maxEpisodeSteps: 30 });
+    expect(Array.from(native.reset({ seed: 21 }).obs)).toEqual(Array.from(generic.reset({ seed: 21 }).obs));
+    const rng = createRng(5);
+    const actions = new Int32Array(n);
+    let truncations = 0;
+    let terminations = 0;
+    for (let t = 0; t < 400; t++) {
+      for (let e = 0; e < n; e++) actions[e] = rng.int(2);
+      const a = native.step(actions);
+      const b = generic.step(actions);
+      expect(Array.from(a.obs)).toEqual(Array.from(b.obs));
+      expect(Array.from(a.rewards)).toEqual(Array.from(b.rewards));
+      expect(Array.from(a.terminated)).toEqual(Array.from(b.terminated));
+      expect(Array.from(a.truncated)).toEqual(Array.from(b.truncated));
+      for (let e = 0; e < n; e++) {
+        if (!a.terminated[e] && !a.truncated[e]) continue;
+        terminations += a.terminated[e];
+        truncations += a.truncated[e];
+        const rows = (x: Float32Array | Float64Array) => Array.from(x.subarray(e * 4, e * 4 + 4));
+        expect(rows(a.info.finalObservation)).toEqual(rows(b.info.finalObservation));
+        const ea = a.info.finalInfo[e]?.episode as { r: number; l: number };
+        const eb = b.info.finalInfo[e]?.episode as { r: number; l: number };
+        expect([ea.r, ea.l]).toEqual([eb.r, eb.l]);
+      }
+    }
+    expect(terminations).toBeGreaterThan(20);
+    expect(truncations).toBeGreaterThan(0);
+  });
+
+  it("validates actions before stepping any env and requires a reset", () => {
+    const vec = new CartPoleVecEnv(2);
+    expect(() => vec.step([0, 1])).toThrow(/reset/);
+    vec.reset({ seed: 0 });
+    const before = Array.from(vec.step([0, 1]).obs);
+    expect(() => vec.step([1, 2])).toThrow(/actions\)\[1\]/);
+    expect(() => vec.step([1])).toThrow(ShapeError);
+    expect(before).toHaveLength(8);
   });
 });
