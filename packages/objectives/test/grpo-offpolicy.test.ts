@@ -29,7 +29,7 @@ describe("off-policy advantages (eq. 2) and zero-variance flags (eq. 8)", () => 
     // group 2: mean 0.5, Σ(r − μ)² = 0 + 0.09 + 0.16 + 0.01 = 0.26, σ² = 0.065 → /sqrt(0.0651) = /0.2551470
     const a = 0.9998000599800071;
     const expected = [a, -a, -a, a, 0, 0, 0, 0, 0, -1.1757927025044, 1.567723603339, -0.3919309008348, 0];
-    expected.forEach((e, i) => expect(advantages[i]).toBeCloseTo(e, 12));
+    for (const [i, e] of expected.entries()) expect(advantages[i]).toBeCloseTo(e, 12);
     expect([...keep]).toEqual([1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0]);
     // two of four groups have zero variance
     expect(metrics.frac_reward_zero_std).toBe(0.5);
