@@ -1,4 +1,10 @@
 export {
+  type ConformanceLanguageModel,
+  type DifferentiableCase,
+  describeEngine,
+  type EngineConformanceOptions,
+} from "./describe-engine.js";
+export {
   type ConformanceEnv,
   type ConformanceSpace,
   describeEnv,

@@ -1,0 +1,367 @@
+import {
+  assertInteger,
+  ConfigError,
+  createRng,
+  type GenerateRequest,
+  type GenerateResult,
+  type Rng,
+  type ScoreRequest,
+  type ScoreResult,
+  type SequenceSampler,
+  type SequenceScorer,
+  ShapeError,
+} from "@rlts/core";
+import * as tf from "@tensorflow/tfjs-core";
+import type { AdamWOptions } from "./adamw.js";
+import { normalInit } from "./init.js";
+import {
+  batchMatmul,
+  gatherRows,
+  gelu,
+  layerNorm,
+  linear,
+  matmulNoBias,
+  pickLogProbs,
+  softmax,
+  softmaxEntropy,
+  tidyValue,
+} from "./ops.js";
+import { checkSamplingOptions, sampleFromLogits } from "./sampling.js";
+import { stripUndefined } from "./schedule.js";
+import { TrainableModel } from "./trainable.js";
+
+/** Shape of a {@link GptModel}. */
+export interface GptConfig {
+  /** Number of token ids. */
+  readonly vocabSize: number;
+  /** Longest sequence the position embedding covers. */
+  readonly contextLength: number;
+  /** Width of the residual stream. */
+  readonly dModel: number;
+  /** Number of transformer blocks. */
+  readonly nLayers: number;
+  /** Attention heads; must divide dModel. */
+  readonly nHeads: number;
+  /** Hidden width of each MLP. Default 4·dModel. */
+  readonly dFF?: number;
+  /** Use wteᵀ as the output projection instead of a separate `head.w`. Default false. */
+  readonly tieEmbeddings?: boolean;
+}
+
+/** Options of {@link GptModel}: its shape, the init seed and the optimiser. */
+export interface GptOptions extends GptConfig {
+  /** Seed of the weight init. Default 0. */
+  readonly seed?: number;
+  /** Std of the normal init (GPT-2: 0.02); residual projections get std/√(2·nLayers). Default 0.02. */
+  readonly initStd?: number;
+  /** AdamW and learning-rate schedule. */
+  readonly optimizer?: AdamWOptions;
+}
+
+/** Defaults of {@link GptOptions}. */
+export const gptDefaults = { seed: 0, initStd: 0.02, tieEmbeddings: false } as const;
+
+/** Differentiable per-token log-probs of a {@link ScoreRequest}, as `[B, L]` tensors. */
+export interface SequenceLogProbs {
+  /** `logprobs[i, k]` = log p(sequences[i][start[i] + k] | prefix); 0 where `mask` is 0. */
+  readonly logprobs: tf.Tensor2D;
+  /** Entropy of the next-token distribution at the same positions (when asked for); 0 where masked. */
+  readonly entropy?: tf.Tensor2D;
+  /** 1 for scored positions, 0 for padding. */
+  readonly mask: tf.Tensor2D;
+}
+
+const causalMasks = new Map<number, Float32Array>();
+
+/** Additive causal mask [T, T]: 0 on and below the diagonal, −1e9 above (future positions). */
+function causalMask(T: number): Float32Array {
+  let mask = causalMasks.get(T);
+  if (!mask) {
+    mask = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
+    causalMasks.set(T, mask);
+  }
+  return mask;
+}
+
+/**
+ * A GPT-2-style causal transformer language model on tfjs variables (Radford et al. 2019; nanoGPT):
+ * token + learned position embeddings, pre-LayerNorm blocks of multi-head causal self-attention and
+ * a GELU MLP, a final LayerNorm and a linear head. Weight names and layouts are in the README
+ * ("GPT weights"); every linear layer is y = x·W + b with W stored [in, out], row-major.
+ */
+export class GptModel extends TrainableModel implements SequenceScorer, SequenceSampler {
+  /** The model's shape with defaults filled in. */
+  readonly config: Required<GptConfig>;
+
+  constructor(options: GptOptions) {
+    super(options.optimizer);
+    const o = { ...gptDefaults, ...stripUndefined(options) };
+    assertInteger("model.vocabSize", o.vocabSize, 2);
+    assertInteger("model.contextLength", o.contextLength, 1);
+    assertInteger("model.dModel", o.dModel, 1);
+    assertInteger("model.nLayers", o.nLayers, 0);
+    assertInteger("model.nHeads", o.nHeads, 1);
+    if (o.dModel % o.nHeads !== 0) {
+      throw new ConfigError("model.nHeads", o.nHeads, `use a divisor of dModel (${o.dModel})`);
+    }
+    const dFF = o.dFF ?? 4 * o.dModel;
+    assertInteger("model.dFF", dFF, 1);
+    this.config = {
+      vocabSize: o.vocabSize,
+      contextLength: o.contextLength,
+      dModel: o.dModel,
+      nLayers: o.nLayers,
+      nHeads: o.nHeads,
+      dFF,
+      tieEmbeddings: o.tieEmbeddings,
+    };
+    const rng = createRng(o.seed);
+    const { vocabSize: V, contextLength: C, dModel: d, nLayers: L } = this.config;
+    const std = o.initStd;
+    // GPT-2 scales the init of the projections that write into the residual stream by 1/√(2L).
+    const residualStd = std / Math.sqrt(2 * Math.max(1, L));
+    const zeros = (n: number) => new Float32Array(n);
+    const ones = (n: number) => new Float32Array(n).fill(1);
+    this.params.add("wte", [V, d], normalInit(rng, V * d, std));
+    this.params.add("wpe", [C, d], normalInit(rng, C * d, std));
+    for (let l = 0; l < L; l++) {
+      const p = `blocks.${l}`;
+      this.params.add(`${p}.ln1.gamma`, [d], ones(d));
+      this.params.add(`${p}.ln1.beta`, [d], zeros(d));
+      this.params.add(`${p}.attn.wqkv`, [d, 3 * d], normalInit(rng, d * 3 * d, std));
+      this.params.add(`${p}.attn.bqkv`, [3 * d], zeros(3 * d));
+      this.params.add(`${p}.attn.wo`, [d, d], normalInit(rng, d * d, residualStd));
+      this.params.add(`${p}.attn.bo`, [d], zeros(d));
+      this.params.add(`${p}.ln2.gamma`, [d], ones(d));
+      this.params.add(`${p}.ln2.beta`, [d], zeros(d));
+      this.params.add(`${p}.mlp.w1`, [d, dFF], normalInit(rng, d * dFF, std));
+      this.params.add(`${p}.mlp.b1`, [dFF], zeros(dFF));
+      this.params.add(`${p}.mlp.w2`, [dFF, d], normalInit(rng, dFF * d, residualStd));
+      this.params.add(`${p}.mlp.b2`, [d], zeros(d));
+    }
+    this.params.add("lnf.gamma", [d], ones(d));
+    this.params.add("lnf.beta", [d], zeros(d));
+    if (!this.config.tieEmbeddings) this.params.add("head.w", [d, V], normalInit(rng, d * V, std));
+    this.initOptimizer();
+  }
+
+  /**
+   * Next-token logits [B·T, V] for int32 ids [B·T] (row-major [B, T], T ≤ contextLength): row b·T + t
+   * predicts token t + 1 of sequence b. Differentiable; call inside a loss closure or tf.tidy.
+   */
+  forward(ids: tf.Tensor1D, B: number, T: number): tf.Tensor2D {
+    const { dModel: d, nLayers, nHeads: H } = this.config;
+    if (T > this.config.contextLength) {
+      throw new ShapeError("sequence length", `at most contextLength = ${this.config.contextLength}`, `${T}`);
+    }
+    const p = (name: string) => this.params.get(name);
+    const dh = d / H;
+    const N = B * T;
+    const wpe = tf.slice(p("wpe"), [0, 0], [T, d]);
+    let x = tf.reshape(tf.add(tf.reshape(gatherRows(p("wte") as tf.Tensor2D, ids), [B, T, d]), wpe), [
+      N,
+      d,
+    ]) as tf.Tensor2D;
+    const mask = tf.tensor2d(causalMask(T), [T, T]);
+    const scale = 1 / Math.sqrt(dh);
+    for (let l = 0; l < nLayers; l++) {
+      const b = `blocks.${l}`;
+      const h = layerNorm(x, p(`${b}.ln1.gamma`) as tf.Tensor1D, p(`${b}.ln1.beta`) as tf.Tensor1D);
+      const qkv = linear(h, p(`${b}.attn.wqkv`) as tf.Tensor2D, p(`${b}.attn.bqkv`) as tf.Tensor1D);
+      // [N, 3d] → [B, T, 3H, dh] → [B, 3H, T, dh]; columns are [q | k | v], each split into H heads.
+      const heads = tf.transpose(tf.reshape(qkv, [B, T, 3 * H, dh]), [0, 2, 1, 3]);
+      const part = (i: number) =>
+        tf.reshape(tf.slice(heads, [0, i * H, 0, 0], [B, H, T, dh]), [B * H, T, dh]);
+      const q = tf.mul(part(0), scale) as tf.Tensor3D;
+      const kT = tf.transpose(part(1), [0, 2, 1]) as tf.Tensor3D;
+      const v = part(2) as tf.Tensor3D;
+      // Scaled dot-product attention (Vaswani et al. 2017 eq. 1) with the causal mask.
+      const att = softmax(tf.add(batchMatmul(q, kT), mask)) as tf.Tensor3D;
+      const y = tf.reshape(tf.transpose(tf.reshape(batchMatmul(att, v), [B, H, T, dh]), [0, 2, 1, 3]), [
+        N,
+        d,
+      ]);
+      x = tf.add(
+        x,
+        linear(y as tf.Tensor2D, p(`${b}.attn.wo`) as tf.Tensor2D, p(`${b}.attn.bo`) as tf.Tensor1D),
+      );
+      const h2 = layerNorm(x, p(`${b}.ln2.gamma`) as tf.Tensor1D, p(`${b}.ln2.beta`) as tf.Tensor1D);
+      const f = gelu(
+        linear(h2, p(`${b}.mlp.w1`) as tf.Tensor2D, p(`${b}.mlp.b1`) as tf.Tensor1D),
+      ) as tf.Tensor2D;
+      x = tf.add(x, linear(f, p(`${b}.mlp.w2`) as tf.Tensor2D, p(`${b}.mlp.b2`) as tf.Tensor1D));
+    }
+    const hf = layerNorm(x, p("lnf.gamma") as tf.Tensor1D, p("lnf.beta") as tf.Tensor1D);
+    const headW = this.config.tieEmbeddings
+      ? (tf.transpose(p("wte")) as tf.Tensor2D)
+      : (p("head.w") as tf.Tensor2D);
+    return matmulNoBias(hf, headW);
+  }
+
+  /**
+   * Per-token log-probs (and optionally entropies) of the scored tokens of `request`, as
+   * differentiable [B, L] tensors aligned at each sequence's `start` (L = the longest scored part),
+   * with a mask. Call inside a loss closure or tf.tidy.
+   */
+  sequenceLogProbs(request: ScoreRequest, options: { readonly entropy?: boolean } = {}): SequenceLogProbs {
+    const { sequences, start } = request;
+    if (!Array.isArray(sequences) || sequences.length === 0) {
+      throw new ConfigError("sequences", sequences, "pass at least one token sequence");
+    }
+    if (!Array.isArray(start) || start.length !== sequences.length) {
+      throw new ShapeError("start", `${sequences.length} entries (one per sequence)`, `${start?.length}`);
+    }
+    const B = sequences.length;
+    let T = 0;
+    let L = 1;
+    sequences.forEach((seq, i) => {
+      this.checkTokens(`sequences[${i}]`, seq);
+      if (seq.length > this.config.contextLength) {
+        throw new ShapeError(
+          `sequences[${i}].length`,
+          `at most contextLength = ${this.config.contextLength}`,
+          `${seq.length}`,
+        );
+      }
+      const s = start[i];
+      if (!Number.isInteger(s) || s < 1 || s > seq.length) {
+        throw new ConfigError(
+          `start[${i}]`,
+          s,
+          `use a whole number in [1, ${seq.length}] (the first scored token needs a prefix)`,
+        );
+      }
+      T = Math.max(T, seq.length);
+      L = Math.max(L, seq.length - s);
+    });
+    const ids = new Int32Array(B * T);
+    const rows = new Int32Array(B * L);
+    const targets = new Int32Array(B * L);
+    const maskData = new Float32Array(B * L);
+    sequences.forEach((seq, b) => {
+      ids.set(seq, b * T);
+      for (let k = 0; k < seq.length - start[b]; k++) {
+        const pos = start[b] + k;
+        rows[b * L + k] = b * T + pos - 1;
+        targets[b * L + k] = seq[pos];
+        maskData[b * L + k] = 1;
+      }
+    });
+    const logits = this.forward(tf.tensor1d(ids, "int32"), B, T);
+    const picked = gatherRows(logits, tf.tensor1d(rows, "int32"));
+    const mask = tf.tensor2d(maskData, [B, L]);
+    const logprobs = tf.mul(
+      tf.reshape(pickLogProbs(picked, tf.tensor1d(targets, "int32")), [B, L]),
+      mask,
+    ) as tf.Tensor2D;
+    const entropy = options.entropy
+      ? (tf.mul(tf.reshape(softmaxEntropy(picked), [B, L]), mask) as tf.Tensor2D)
+      : undefined;
+    return { logprobs, entropy, mask };
+  }
+
+  /**
+   * Mean negative log-likelihood of every token after the first of each sequence (the language-model
+   * loss), as a scalar tensor for {@link trainStep}.
+   */
+  languageModelLoss(sequences: readonly Int32Array[]): tf.Scalar {
+    const { logprobs, mask } = this.sequenceLogProbs({ sequences, start: sequences.map(() => 1) });
+    return tf.div(tf.neg(tf.sum(logprobs)), tf.sum(mask)) as tf.Scalar;
+  }
+
+  /** Per-token log-probs of given sequences from their start index (the `SequenceScorer` capability). */
+  async score(request: ScoreRequest & { readonly entropy?: boolean }): Promise<ScoreResult> {
+    this.assertLive();
+    return tidyValue(() => {
+      const { logprobs, entropy } = this.sequenceLogProbs(request, { entropy: request.entropy });
+      const lp = logprobs.dataSync() as Float32Array;
+      const en = entropy?.dataSync() as Float32Array | undefined;
+      const L = logprobs.shape[1];
+      const rows = (data: Float32Array) =>
+        request.sequences.map((seq, b) => data.slice(b * L, b * L + seq.length - request.start[b]));
+      return { logprobs: rows(lp), entropy: en ? rows(en) : undefined };
+    });
+  }
+
+  /**
+   * Next-token logits after the last token of each sequence, as float32 rows. Sequences longer than the
+   * context keep their last `contextLength` tokens (nanoGPT's crop).
+   */
+  lastLogits(sequences: readonly Int32Array[]): Float32Array[] {
+    this.assertLive();
+    const C = this.config.contextLength;
+    const windows = sequences.map((s) => (s.length > C ? s.subarray(s.length - C) : s));
+    const T = Math.max(...windows.map((w) => w.length));
+    const B = windows.length;
+    const ids = new Int32Array(B * T);
+    const rows = new Int32Array(B);
+    windows.forEach((w, b) => {
+      if (w.length === 0)
+        throw new ConfigError(`prompts[${b}]`, w, "use a prompt of at least one token (e.g. <bos>)");
+      ids.set(w, b * T);
+      rows[b] = b * T + w.length - 1;
+    });
+    const V = this.config.vocabSize;
+    const data = tidyValue(
+      () =>
+        tf
+          .gather(this.forward(tf.tensor1d(ids, "int32"), B, T), tf.tensor1d(rows, "int32"))
+          .dataSync() as Float32Array,
+    );
+    return windows.map((_, b) => data.slice(b * V, (b + 1) * V));
+  }
+
+  /**
+   * Samples completions (the `SequenceSampler` capability). Every draw comes from `request.rng` in a
+   * fixed order (step by step, prompt by prompt), so a seed gives the same completions on every engine
+   * whose logits agree.
+   */
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    this.assertLive();
+    const sampling = checkSamplingOptions(request);
+    assertInteger("generate.maxNewTokens", request.maxNewTokens, 0);
+    if (!request.rng || typeof request.rng.next !== "function") {
+      throw new ConfigError(
+        "generate.rng",
+        request.rng,
+        "pass a seeded Rng (createRng(seed) from @rlts/core)",
+      );
+    }
+    const rng: Rng = request.rng;
+    const stop = new Set(request.stopTokens ?? []);
+    request.prompts.forEach((p, i) => {
+      this.checkTokens(`prompts[${i}]`, p);
+    });
+    const tokens = request.prompts.map((p) => Array.from(p));
+    const completions: number[][] = request.prompts.map(() => []);
+    const logprobs: number[][] = request.prompts.map(() => []);
+    const stopped = request.prompts.map(() => false);
+    for (let step = 0; step < request.maxNewTokens; step++) {
+      const active = tokens.map((_, i) => i).filter((i) => !stopped[i]);
+      if (active.length === 0) break;
+      const logits = this.lastLogits(active.map((i) => Int32Array.from(tokens[i])));
+      active.forEach((i, a) => {
+        const { token, logprob } = sampleFromLogits(logits[a], sampling, rng);
+        tokens[i].push(token);
+        completions[i].push(token);
+        logprobs[i].push(logprob);
+        if (stop.has(token)) stopped[i] = true;
+      });
+    }
+    return {
+      completions: completions.map((c) => Int32Array.from(c)),
+      logprobs: logprobs.map((l) => Float32Array.from(l)),
+      stopped,
+    };
+  }
+
+  private checkTokens(field: string, seq: ArrayLike<number>): void {
+    const V = this.config.vocabSize;
+    for (let i = 0; i < seq.length; i++) {
+      const t = seq[i];
+      if (!Number.isInteger(t) || t < 0 || t >= V)
+        throw new ConfigError(`${field}[${i}]`, t, `use token ids in [0, ${V - 1}]`);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+export { AdamW, type AdamWOptions, type AdamWState, adamWDefaults } from "./adamw.js";
+export {
+  CHECKPOINT_MAGIC,
+  type CheckpointManifest,
+  type CheckpointTensorEntry,
+  type LoadedCheckpoint,
+  loadCheckpoint,
+  readCheckpointManifest,
+  type SaveCheckpointOptions,
+  saveCheckpoint,
+} from "./checkpoint.js";
+export {
+  type EnginePreference,
+  type SelectEngineOptions,
+  selectEngine,
+  selectEngineDefaults,
+  TfjsEngine,
+} from "./engine.js";
+export { type GptConfig, GptModel, type GptOptions, gptDefaults, type SequenceLogProbs } from "./gpt.js";
+export { normalInit, orthogonalInit } from "./init.js";
+export {
+  type ActionBatch,
+  type ActionHead,
+  type ActResult,
+  type EvaluateResult,
+  MlpPolicy,
+  type MlpPolicyOptions,
+  mlpPolicyDefaults,
+  type ObservationBatch,
+} from "./mlp-policy.js";
+export {
+  batchMatmul,
+  gatherRows,
+  gelu,
+  layerNorm,
+  linear,
+  logSoftmax,
+  matmulNoBias,
+  pickLogProbs,
+  softmax,
+  softmaxEntropy,
+} from "./ops.js";
+export { ParameterSet } from "./parameters.js";
+export { register } from "./register.js";
+export {
+  checkSamplingOptions,
+  logSoftmax64,
+  type SamplingOptions,
+  sampleFromLogits,
+  samplingDistribution,
+} from "./sampling.js";
+export {
+  type LrDecay,
+  type LrScheduleOptions,
+  learningRateAt,
+  lrScheduleDefaults,
+  resolveSchedule,
+} from "./schedule.js";
+export {
+  CharTokenizer,
+  type CharTokenizerJson,
+  type CharTokenizerOptions,
+  specialTokens,
+} from "./tokenizer.js";
+export { type LossFn, TrainableModel } from "./trainable.js";

@@ -1,0 +1,212 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { registerGradients } from "./gradients.js";
+
+registerGradients();
+
+// Differentiable building blocks whose backward passes use only plain (untransposed) matMul and
+// kernels that every backend has. On the wasm backend a matMul with transposeA/transposeB is 3–40×
+// slower than an explicit tf.transpose followed by a plain matMul, and UnsortedSegmentSum (the
+// gradient of gather) is missing, so the gradients tfjs would derive itself are slow or unavailable.
+
+/** y = x·W + b for x [N, din], W [din, dout], b [dout]; dx = dy·Wᵀ, dW = xᵀ·dy, db = Σ_n dy. */
+export const linear: (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D = tf.customGrad(
+  // biome-ignore lint/suspicious/noExplicitAny: tfjs customGrad's signature is untyped varargs.
+  ((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: any) => {
+    save([x, w]);
+    const value = tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy), tf.sum(dy, 0)];
+      },
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: see above.
+  }) as any,
+) as never;
+
+/** y = x·W (no bias) with the same explicit-transpose gradients as {@link linear}. */
+export const matmulNoBias: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
+  // biome-ignore lint/suspicious/noExplicitAny: tfjs customGrad's signature is untyped varargs.
+  ((x: tf.Tensor2D, w: tf.Tensor2D, save: any) => {
+    save([x, w]);
+    return {
+      value: tf.matMul(x, w),
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy)];
+      },
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: see above.
+  }) as any,
+) as never;
+
+/** Batched C = A·B for A [n, p, q], B [n, q, r]; dA = dC·Bᵀ, dB = Aᵀ·dC with explicit transposes. */
+export const batchMatmul: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D = tf.customGrad(
+  // biome-ignore lint/suspicious/noExplicitAny: tfjs customGrad's signature is untyped varargs.
+  ((a: tf.Tensor3D, b: tf.Tensor3D, save: any) => {
+    save([a, b]);
+    return {
+      value: tf.matMul(a, b),
+      gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
+        const [as, bs] = saved as [tf.Tensor3D, tf.Tensor3D];
+        return [tf.matMul(dy, tf.transpose(bs, [0, 2, 1])), tf.matMul(tf.transpose(as, [0, 2, 1]), dy)];
+      },
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: see above.
+  }) as any,
+) as never;
+
+/**
+ * Row lookup `table[ids]` for table [R, d] and int32 ids [N] (embeddings, picking positions). Forward
+ * is a gather; the gradient scatters dy back with ScatterNd (duplicates add up) instead of the
+ * UnsortedSegmentSum tfjs would use, which wasm lacks. The ids get a zero gradient.
+ */
+export const gatherRows: (table: tf.Tensor2D, ids: tf.Tensor1D) => tf.Tensor2D = tf.customGrad(
+  // biome-ignore lint/suspicious/noExplicitAny: tfjs customGrad's signature is untyped varargs.
+  ((table: tf.Tensor2D, ids: tf.Tensor1D, save: any) => {
+    save([ids]);
+    const shape = table.shape;
+    return {
+      value: tf.gather(table, ids),
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [idsSaved] = saved as [tf.Tensor1D];
+        return [tf.scatterND(tf.expandDims(idsSaved, 1), dy, shape), tf.zerosLike(idsSaved)];
+      },
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: see above.
+  }) as any,
+) as never;
+
+/**
+ * Softmax over the last axis as exp(z − max)/Σ exp(z − max) with the backward
+ * dz = p·(dp − Σ p·dp): fewer kernels than the built-in Softmax's gradient, and the wasm Softmax kernel
+ * itself is slower than these elementwise kernels.
+ */
+export const softmax: (z: tf.Tensor) => tf.Tensor = tf.customGrad(
+  // biome-ignore lint/suspicious/noExplicitAny: tfjs customGrad's signature is untyped varargs.
+  ((z: tf.Tensor, save: any) => {
+    const e = tf.exp(tf.sub(z, tf.max(z, -1, true)));
+    const p = tf.div(e, tf.sum(e, -1, true));
+    save([p]);
+    return {
+      value: p,
+      gradFunc: (dp: tf.Tensor, saved: tf.Tensor[]) => {
+        const [ps] = saved;
+        return [tf.mul(ps, tf.sub(dp, tf.sum(tf.mul(ps, dp), -1, true)))];
+      },
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: see above.
+  }) as any,
+) as never;
+
+/**
+ * LayerNorm over the last axis of x [N, d] (Ba et al. 2016, eq. 15–16; PyTorch `nn.LayerNorm`, biased
+ * variance, eps inside the square root): y = (x − μ)/√(σ² + eps)·γ + β. The hand-written backward
+ * (dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), ĝ = dy·γ) needs far fewer kernels than autodiff of the
+ * forward.
+ */
+export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): tf.Tensor2D {
+  return layerNormOp(x, gamma, beta, tf.scalar(eps));
+}
+
+const layerNormOp: (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, eps: tf.Scalar) => tf.Tensor2D =
+  tf.customGrad(
+    // biome-ignore lint/suspicious/noExplicitAny: tfjs customGrad's signature is untyped varargs.
+    ((x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: tf.Scalar, save: any) => {
+      const mu = tf.mean(x, -1, true);
+      const xc = tf.sub(x, mu);
+      const variance = tf.mean(tf.square(xc), -1, true);
+      const rstd = tf.rsqrt(tf.add(variance, eps));
+      const xhat = tf.mul(xc, rstd);
+      save([xhat, rstd, gamma]);
+      return {
+        value: tf.add(tf.mul(xhat, gamma), beta),
+        gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+          const [xh, rs, g] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          const ghat = tf.mul(dy, g);
+          const meanG = tf.mean(ghat, -1, true);
+          const meanGX = tf.mean(tf.mul(ghat, xh), -1, true);
+          const dx = tf.mul(rs, tf.sub(tf.sub(ghat, meanG), tf.mul(xh, meanGX)));
+          return [dx, tf.sum(tf.mul(dy, xh), 0), tf.sum(dy, 0), tf.zerosLike(eps)];
+        },
+      };
+      // biome-ignore lint/suspicious/noExplicitAny: see above.
+    }) as any,
+  ) as never;
+
+// √(2/π), the constant of the tanh approximation of GELU.
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+/**
+ * GELU, tanh approximation (Hendrycks & Gimpel 2016 §2; GPT-2 `gelu`, PyTorch `approximate="tanh"`):
+ * 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), computed as x·σ(2u) since 0.5(1 + tanh u) = σ(2u) and the
+ * wasm sigmoid kernel is several times faster than its tanh.
+ */
+export const gelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(
+  // biome-ignore lint/suspicious/noExplicitAny: tfjs customGrad's signature is untyped varargs.
+  ((x: tf.Tensor, save: any) => {
+    const x2 = tf.square(x);
+    // 2u = 2·√(2/π)·(x + 0.044715·x³)
+    const twoU = tf.mul(x, tf.add(tf.mul(x2, 2 * GELU_C * 0.044715), 2 * GELU_C));
+    const s = tf.sigmoid(twoU);
+    save([x, x2, s]);
+    return {
+      value: tf.mul(x, s),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, x2s, ss] = saved;
+        // d/dx [x·σ(2u)] = σ + x·σ(1 − σ)·2u'(x),  2u' = 2√(2/π)(1 + 3·0.044715·x²)
+        const twoUPrime = tf.add(tf.mul(x2s, 2 * GELU_C * 3 * 0.044715), 2 * GELU_C);
+        const grad = tf.add(ss, tf.mul(tf.mul(xs, tf.mul(ss, tf.sub(1, ss))), twoUPrime));
+        return [tf.mul(dy, grad)];
+      },
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: see above.
+  }) as any,
+) as never;
+
+/**
+ * log softmax over the last axis, stable form z − max − log Σ exp(z − max). Its gradient is left to
+ * autodiff of these elementary ops so that second-order gradients stay available.
+ */
+export function logSoftmax(logits: tf.Tensor): tf.Tensor {
+  const shifted = tf.sub(logits, tf.max(logits, -1, true));
+  return tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), -1, true)));
+}
+
+/**
+ * log p(target) for logits [N, V] and int32 targets [N]: the log-softmax picked with a one-hot mask.
+ * Gradient: d logits = dy·(onehot − softmax), written out so it costs one softmax.
+ */
+export const pickLogProbs: (logits: tf.Tensor2D, targets: tf.Tensor1D) => tf.Tensor1D = tf.customGrad(
+  // biome-ignore lint/suspicious/noExplicitAny: tfjs customGrad's signature is untyped varargs.
+  ((logits: tf.Tensor2D, targets: tf.Tensor1D, save: any) => {
+    const vocab = logits.shape[1];
+    const oneHot = tf.cast(tf.oneHot(targets, vocab), "float32");
+    const shifted = tf.sub(logits, tf.max(logits, -1, true));
+    const expShifted = tf.exp(shifted);
+    const sumExp = tf.sum(expShifted, -1, true);
+    const logp = tf.sub(shifted, tf.log(sumExp));
+    const probs = tf.div(expShifted, sumExp);
+    save([oneHot, probs, targets]);
+    return {
+      value: tf.sum(tf.mul(logp, oneHot), -1),
+      gradFunc: (dy: tf.Tensor1D, saved: tf.Tensor[]) => {
+        const [oh, p, t] = saved;
+        return [tf.mul(tf.expandDims(dy, 1), tf.sub(oh, p)), tf.zerosLike(t)];
+      },
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: see above.
+  }) as any,
+) as never;
+
+/** Entropy −Σ p log p of the softmax over the last axis (autodiff through {@link logSoftmax}). */
+export function softmaxEntropy(logits: tf.Tensor): tf.Tensor {
+  const logp = logSoftmax(logits);
+  return tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1));
+}
+
+/** tf.tidy for a scope that returns plain values (numbers, typed arrays) rather than tensors. */
+export function tidyValue<T>(fn: () => T): T {
+  return tf.tidy(fn as unknown as () => tf.TensorContainer) as unknown as T;
+}
