@@ -169,7 +169,10 @@ export class PpoObjective implements Objective<Tensor> {
   readonly name = "ppo";
   readonly requires: readonly (keyof LossInputs<Tensor>)[];
   readonly options: ResolvedPpoOptions;
-  private readonly earlyStop?: TargetKlEarlyStop;
+  /** Present only with `targetKl` and the `sb3` convention, so a trainer evaluates it only then. */
+  readonly stopBeforeStep?: (metrics: Readonly<Record<string, number>>) => boolean;
+  /** Present only with `targetKl` and the `cleanrl` convention. */
+  readonly stopAfterEpoch?: (metrics: Readonly<Record<string, number>>) => boolean;
 
   constructor(options: PpoOptions = {}, field = "objective") {
     this.options = resolvePpoOptions(options, field);
@@ -180,22 +183,16 @@ export class PpoObjective implements Objective<Tensor> {
     }
     this.requires = requires;
     if (this.options.targetKl !== null) {
-      this.earlyStop = new TargetKlEarlyStop(
+      const rule = new TargetKlEarlyStop(
         { targetKl: this.options.targetKl, convention: this.options.targetKlConvention },
         field,
       );
+      if (rule.convention === "sb3") this.stopBeforeStep = (metrics) => rule.stopBeforeStep(metrics);
+      else this.stopAfterEpoch = (metrics) => rule.stopAfterEpoch(metrics);
     }
   }
 
   loss(inputs: LossInputs<Tensor>): LossOutput<Tensor> {
     return ppoLoss(inputs, this.options);
-  }
-
-  stopBeforeStep(metrics: Readonly<Record<string, number>>): boolean {
-    return this.earlyStop?.stopBeforeStep(metrics) ?? false;
-  }
-
-  stopAfterEpoch(metrics: Readonly<Record<string, number>>): boolean {
-    return this.earlyStop?.stopAfterEpoch(metrics) ?? false;
   }
 }

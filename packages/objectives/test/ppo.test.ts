@@ -243,11 +243,16 @@ describe("target-KL early stop", () => {
 
   it("the ppo objective exposes the rule from its options, and never stops without targetKl", () => {
     const sb3 = new PpoObjective({ targetKl: 0.02, targetKlConvention: "sb3" });
-    expect(sb3.stopBeforeStep({ approx_kl: 0.031 })).toBe(true);
-    expect(sb3.stopAfterEpoch({ approx_kl: 0.031 })).toBe(false);
+    // 1.5 · 0.02 = 0.03
+    expect(sb3.stopBeforeStep?.({ approx_kl: 0.031 })).toBe(true);
+    expect(sb3.stopBeforeStep?.({ approx_kl: 0.029 })).toBe(false);
+    expect(sb3.stopAfterEpoch).toBeUndefined();
+    const cleanrl = new PpoObjective({ targetKl: 0.02 });
+    expect(cleanrl.stopAfterEpoch?.({ approx_kl: 0.021 })).toBe(true);
+    expect(cleanrl.stopBeforeStep).toBeUndefined();
     const none = new PpoObjective();
-    expect(none.stopBeforeStep({ approx_kl: 10 })).toBe(false);
-    expect(none.stopAfterEpoch({ approx_kl: 10 })).toBe(false);
+    expect(none.stopBeforeStep).toBeUndefined();
+    expect(none.stopAfterEpoch).toBeUndefined();
     expect(() => new PpoObjective({ targetKl: 0 })).toThrow(/objective\.targetKl/);
   });
 });
