@@ -127,6 +127,13 @@ export class LengthReward implements RewardFunction {
         );
       }
     }
+    if (typeof input.completion !== "string") {
+      throw new ConfigError(
+        `inputs[${index}].completion`,
+        input.completion,
+        "pass the completion text as a string",
+      );
+    }
     return codePoints(input.completion);
   }
 

@@ -154,9 +154,10 @@ const adversarial: Record<string, string> = {
 
 describe("robustness on 1 MB hostile completions", () => {
   const formats: readonly AnswerFormat[] = ["auto", "answer-tag", "last-number"];
-  it("grades each in under 50 ms with a clean verdict", () => {
-    // The fastest of 5 runs: other processes on the machine only ever add time, so the minimum is the
-    // closest reading of the grader's own cost. A quadratic scan of 1 MB takes seconds, not 50 ms.
+  it("grades each in under 50 ms of CPU time with a clean verdict", () => {
+    // CPU time of this process (process.cpuUsage), not wall time: other processes sharing the machine
+    // only delay the grader, they do not make it do more work. The fastest of 5 runs is taken. A
+    // quadratic scan of 1 MB would need seconds, not milliseconds.
     const slow: string[] = [];
     for (const format of formats) {
       for (const strict of [false, true]) {
@@ -166,9 +167,10 @@ describe("robustness on 1 MB hostile completions", () => {
           const input = { prompt: "", completion, fields: { answer: "#### 42" } };
           let fastest = Number.POSITIVE_INFINITY;
           for (let run = 0; run < 5; run++) {
-            const start = performance.now();
+            const start = process.cpuUsage();
             const score = reward.grade(input).score;
-            fastest = Math.min(fastest, performance.now() - start);
+            const used = process.cpuUsage(start);
+            fastest = Math.min(fastest, (used.user + used.system) / 1000);
             expect(score, `${format} ${name}`).toBe(0);
           }
           if (fastest >= 50)

@@ -250,3 +250,37 @@ describe("register", () => {
     );
   });
 });
+
+describe("RewardFunction contract, for every plugin", () => {
+  const batch: RewardInput[] = [
+    input("<think>6*7</think><answer>42</answer>", { answer: "#### 42" }, { completionTokens: 12 }),
+    input("\\boxed{42", { answer: "#### 42" }, { completionTokens: 3000 }),
+    input("", { answer: "#### 0" }, { completionTokens: 0 }),
+    input("The answer is 7.", {}, { completionTokens: 5 }),
+    input(`<answer>${"9".repeat(5000)}</answer>`, { answer: "9" }, { completionTokens: 5000 }),
+  ];
+  const configs: Record<string, Record<string, unknown>> = {
+    "math-correctness": { format: "auto" },
+    format: {},
+    length: { maxLength: 4096, cacheLength: 1024 },
+    composite: {
+      components: ["math-correctness", "format", { name: "length", maxLength: 4096, cacheLength: 1024 }],
+    },
+  };
+  for (const [name, options] of Object.entries(configs)) {
+    it(`${name}: one finite number or null per input, deterministic, input untouched`, async () => {
+      const container = createContainer();
+      register(container);
+      const reward = createPlugin(container, "reward", { name, ...options });
+      expect(reward.name).toBe(name);
+      const before = JSON.stringify(batch);
+      const first = await reward.score(batch);
+      const second = await reward.score(batch);
+      expect(first).toHaveLength(batch.length);
+      for (const s of first) expect(s === null || Number.isFinite(s)).toBe(true);
+      expect(second).toEqual(first);
+      expect(JSON.stringify(batch)).toBe(before);
+      expect(await reward.score([])).toEqual([]);
+    });
+  }
+});
