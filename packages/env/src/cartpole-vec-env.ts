@@ -8,6 +8,7 @@ import {
 } from "./cartpole.js";
 import { Discrete } from "./discrete.js";
 import type { Info, ResetOptions } from "./env.js";
+import { InvalidActionError } from "./errors.js";
 import type { EpisodeStatistics } from "./record-episode-statistics.js";
 import { seededRng } from "./seeding.js";
 import type { VecEnv, VecResetResult, VecStepResult } from "./vec-env.js";
@@ -104,11 +105,7 @@ export class CartPoleVecEnv implements VecEnv {
     for (let e = 0; e < this.numEnvs; e++) {
       const action = actions[e];
       if (action !== 0 && action !== 1) {
-        throw new ConfigError(
-          `vecEnv.step(actions)[${e}]`,
-          action,
-          "CartPole actions are 0 (left) or 1 (right)",
-        );
+        throw new InvalidActionError(`CartPoleVecEnv (env ${e})`, action, "Discrete(2)");
       }
     }
     for (let e = 0; e < this.numEnvs; e++) {

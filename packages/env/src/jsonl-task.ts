@@ -105,7 +105,7 @@ export function parseJsonlExamples(
   skipped: SkippedLine[] = [],
 ): PromptExample[] {
   const examples: PromptExample[] = [];
-  const lines = text.split(/\r?\n/);
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
   const label = basename(file);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];

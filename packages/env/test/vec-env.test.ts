@@ -1,6 +1,14 @@
 import { createRng, ShapeError } from "@rlts/core";
 import { describe, expect, it } from "vitest";
-import { CartPoleEnv, CartPoleVecEnv, makeEnv, makeVecEnv, SyncVecEnv, TimeLimit } from "../src/index.js";
+import {
+  CartPoleEnv,
+  CartPoleVecEnv,
+  InvalidActionError,
+  makeEnv,
+  makeVecEnv,
+  SyncVecEnv,
+  TimeLimit,
+} from "../src/index.js";
 
 describe("SyncVecEnv (same-step autoreset)", () => {
   it("matches independent envs step for step, with reset obs in obs and the ending obs kept aside", () => {
@@ -52,6 +60,18 @@ describe("SyncVecEnv (same-step autoreset)", () => {
     const a = run();
     expect(run()).toEqual(a);
     expect(a.slice(0, 4)).not.toEqual(a.slice(4, 8));
+  });
+
+  it("spreads the starts of envs seeded seed + e over the whole ±0.05 box", () => {
+    // Uniform on [−0.05, 0.05] has sd 0.1/√12 ≈ 0.0289; 16 starts per coordinate land well above 0.015.
+    // (Seeds put straight into xoroshiro's state would start every env near (0.05, 0.05, 0.05, 0.05).)
+    const { obs } = makeVecEnv("CartPole-v1", 16).reset({ seed: 0 });
+    for (let i = 0; i < 4; i++) {
+      const column = Array.from({ length: 16 }, (_, e) => obs[e * 4 + i]);
+      const mean = column.reduce((a, b) => a + b, 0) / 16;
+      const sd = Math.sqrt(column.reduce((a, b) => a + (b - mean) ** 2, 0) / 16);
+      expect(sd).toBeGreaterThan(0.015);
+    }
   });
 
   it("reuses its buffers: no new arrays per step", () => {
@@ -129,7 +149,8 @@ describe("CartPoleVecEnv", () => {
     expect(() => vec.step([0, 1])).toThrow(/reset/);
     vec.reset({ seed: 0 });
     const before = Array.from(vec.step([0, 1]).obs);
-    expect(() => vec.step([1, 2])).toThrow(/actions\)\[1\]/);
+    expect(() => vec.step([1, 2])).toThrow(InvalidActionError);
+    expect(() => vec.step([1, 2])).toThrow(/env 1/);
     expect(() => vec.step([1])).toThrow(ShapeError);
     expect(before).toHaveLength(8);
   });
