@@ -56,8 +56,14 @@ export class AdamW {
     assertInRange(`${field}.maxGradNorm`, o.maxGradNorm, 0, 1e12);
     this.config = { ...o, ...schedule };
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      this.m.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
+      this.v.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
     }
   }
 

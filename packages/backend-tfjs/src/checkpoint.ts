@@ -169,17 +169,19 @@ export async function loadCheckpoint(path: string, model: TrainableModel): Promi
     byRole[e.role].set(e.name, { shape: e.shape, data: data.subarray(e.offset, e.offset + e.length) });
   }
   const current = model.getWeights();
-  // Validate the moments against the model's shapes too, before anything is assigned.
-  for (const role of ["adam.m", "adam.v"] as const) {
+  const shapeText = (shape: readonly number[]) => `[${shape.join(", ")}]`;
+  // Check every tensor (weights first, then the moments) before anything is assigned.
+  for (const role of ["param", "adam.m", "adam.v"] as const) {
+    const what = role === "param" ? "" : `${role} of `;
     for (const [name, t] of current) {
       const found = byRole[role].get(name);
       const same =
         found && found.shape.length === t.shape.length && found.shape.every((d, i) => d === t.shape[i]);
       if (!same) {
         throw new ShapeError(
-          `checkpoint ${path}: ${role} of tensor "${name}"`,
-          `[${t.shape.join(", ")}]`,
-          found ? `[${found.shape.join(", ")}]` : "nothing (missing)",
+          `checkpoint ${path}: ${what}tensor "${name}"`,
+          shapeText(t.shape),
+          found ? shapeText(found.shape) : "nothing (missing)",
         );
       }
     }

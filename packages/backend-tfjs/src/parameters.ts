@@ -24,7 +24,10 @@ export class ParameterSet {
     if (this.variables.has(name)) throw new ConfigError("parameter name", name, "use each name once");
     const size = shape.reduce((a, b) => a * b, 1);
     if (values.length !== size) throw new ShapeError(name, `${size} values`, `${values.length}`);
-    const variable = tf.variable(tf.tensor(values, [...shape], "float32"), true, this.prefix + name);
+    // tf.variable shares the initial tensor's data; tidy frees that tensor object, the variable stays.
+    const variable = tf.tidy(() =>
+      tf.variable(tf.tensor(values, [...shape], "float32"), true, this.prefix + name),
+    );
     this.names.push(name);
     this.variables.set(name, variable);
     return variable;
