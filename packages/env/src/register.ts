@@ -20,6 +20,6 @@ export function register(container: DependencyContainer): void {
     "env",
     "synthetic-arithmetic",
     (options) => createArithmeticTask(options as ArithmeticTaskOptions),
-    { description: "seeded arithmetic word-free problems with exact integer answers" },
+    { description: "seeded arithmetic problems with exact integer answers and worked solutions" },
   );
 }
