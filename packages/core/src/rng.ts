@@ -1,6 +1,6 @@
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64";
 import { uniformInt } from "pure-rand/distribution/uniformInt";
-import { xoroshiro128plus, xoroshiro128plusFromState } from "pure-rand/generator/xoroshiro128plus";
+import { xoroshiro128plusFromState } from "pure-rand/generator/xoroshiro128plus";
 import type { JumpableRandomGenerator } from "pure-rand/types/JumpableRandomGenerator";
 import { ConfigError } from "./errors.js";
 import { token } from "./token.js";
@@ -65,10 +65,34 @@ class XoroshiroRng implements Rng {
   }
 }
 
-/** Creates a generator from an integer seed (any safe integer; only its low 32 bits are used). */
+/** One step of splitmix32 (a Weyl sequence through a 32-bit avalanche finaliser). */
+function splitmix32(state: number): [value: number, next: number] {
+  const next = (state + 0x9e3779b9) | 0;
+  let t = next ^ (next >>> 16);
+  t = Math.imul(t, 0x21f0aaad);
+  t ^= t >>> 15;
+  t = Math.imul(t, 0x735a2d97);
+  t ^= t >>> 15;
+  return [t | 0, next];
+}
+
+/**
+ * Creates a generator from an integer seed (any safe integer). The 128-bit xoroshiro state is spread
+ * from the seed by splitmix32: seeding xoroshiro with a small integer directly gives nearly equal first
+ * draws for seeds 0, 1, 2, … (so vector envs seeded `seed + e` would all start alike).
+ */
 export function createRng(seed: number): Rng {
   if (!Number.isSafeInteger(seed)) throw new ConfigError("seed", seed, "use a whole number, e.g. seed: 42");
-  return new XoroshiroRng(xoroshiro128plus(seed | 0));
+  const high = Math.floor(seed / 2 ** 32) | 0;
+  let s = (seed | 0) ^ Math.imul(high, 0x85ebca6b);
+  const words: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const [value, next] = splitmix32(s);
+    words.push(value);
+    s = next;
+  }
+  if (!words.some((w) => w !== 0)) words[0] = 1; // the all-zero state is a fixed point of xoroshiro
+  return new XoroshiroRng(xoroshiro128plusFromState(words));
 }
 
 /** Restores a generator saved with {@link Rng.getState}. */

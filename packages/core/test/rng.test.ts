@@ -61,6 +61,16 @@ describe("Rng", () => {
     expect(() => rng.int(0)).toThrow(ConfigError);
   });
 
+  it("gives unrelated first draws for neighbouring small seeds", () => {
+    // 64 seeds' first uniforms should look like 64 independent uniforms: spread over [0,1) (not all near
+    // one value) — with xoroshiro seeded directly by a small integer they are all ≈ 0.99999.
+    const first = Array.from({ length: 64 }, (_, seed) => createRng(seed).next());
+    const below = first.filter((u) => u < 0.5).length;
+    expect(below).toBeGreaterThan(16);
+    expect(below).toBeLessThan(48);
+    expect(new Set(first.map((u) => Math.floor(u * 8))).size).toBeGreaterThanOrEqual(6);
+  });
+
   it("rejects a non-integer seed naming the field", () => {
     expect(() => createRng(1.5)).toThrow(/seed: got 1.5/);
   });
