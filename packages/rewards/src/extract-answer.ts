@@ -15,7 +15,8 @@ import {
  * Where the final answer sits in a completion:
  * - `gsm8k`: after the last `####`, to the end of that line (`#### 42`);
  * - `answer-line`: after the last `The final answer is`, `The answer is`, `Answer:` (any letter case,
- *   bold allowed: `**Answer:**`) or a line starting `A:`, to the end of that line;
+ *   bold allowed: `**Answer:**`) or a line starting `A:`, to the end of that line or of its first clause
+ *   (a `,`, `;` or `.` followed by white space);
  * - `boxed`: inside the last `\boxed{...}` (or `\fbox{...}`), nested braces included;
  * - `answer-tag`: between the last `<answer>` and the next `</answer>`;
  * - `last-number`: the last number in the text (`1,234.5`, `-3`, `3/4`, `50%`);
@@ -164,9 +165,22 @@ function answerLine(text: string, options: Resolved): Found {
   for (let i = text.length - 2; i >= 0; i--) {
     if ((text.charCodeAt(i) | 0x20) !== 97 /* a */) continue;
     const end = markerEnd(text, i);
-    if (end >= 0) return clean(trimDecoration(text.slice(end, lineEnd(text, end))), options);
+    if (end >= 0) return clean(trimDecoration(firstClause(text.slice(end, lineEnd(text, end)))), options);
   }
   return undefined;
+}
+
+// `The answer is 7, since …` → `7, since …` → `7`: a comma, semicolon or full stop followed by white
+// space ends the answer (`1,234` and `3.5` have no space after their separator, so they stay whole).
+function firstClause(region: string): string {
+  let seen = false; // anything but white space and delimiters yet?
+  for (let k = 0; k + 1 < region.length; k++) {
+    const code = region.charCodeAt(k);
+    if (code === 44 || code === 59 || code === 46) {
+      if (seen && isSpace(region.charCodeAt(k + 1))) return region.slice(0, k);
+    } else if (!isSpace(code)) seen = true;
+  }
+  return region;
 }
 
 function boxed(text: string, options: Resolved): Found {
@@ -215,39 +229,46 @@ function isDigitAt(text: string, i: number): number {
 
 const runSeparators = ",.\u2009\u202f\u2007/";
 
-// Whether `run` (digits and separators only) is one number: `1234`, `1,234.5`, `.5`, `3/4`, `1,000/3`.
-function isNumberRun(run: string): boolean {
-  const slash = run.indexOf("/");
-  if (slash >= 0) {
-    return (
-      run.indexOf("/", slash + 1) < 0 &&
-      isNumberPart(run.slice(0, slash)) &&
-      isNumberPart(run.slice(slash + 1))
-    );
+// The end of the longest number `1,234.5`, `.5` or `7` starting at `p` in `run`, or `p` if none. A
+// leading `.` (`.5`) counts only at the start of the run: in `1.2.3` the second `.` separates.
+function lexPart(run: string, p: number): number {
+  let q = p;
+  while (isAsciiDigit(run.charCodeAt(q))) q++;
+  const digits = q - p;
+  if (digits === 0) {
+    if (p !== 0 || run[p] !== "." || !isAsciiDigit(run.charCodeAt(p + 1))) return p;
+    q = p + 1;
+    while (isAsciiDigit(run.charCodeAt(q))) q++;
+    return q;
   }
-  return isNumberPart(run);
+  if (digits <= 3 && run[p] !== "0") {
+    const separator = run[q];
+    if (separator !== "." && separator !== "/" && runSeparators.includes(separator ?? "/")) {
+      // Groups of exactly three digits: `1,234,567`.
+      while (
+        run[q] === separator &&
+        isAsciiDigit(run.charCodeAt(q + 1)) &&
+        isAsciiDigit(run.charCodeAt(q + 2)) &&
+        isAsciiDigit(run.charCodeAt(q + 3)) &&
+        !isAsciiDigit(run.charCodeAt(q + 4))
+      ) {
+        q += 4;
+      }
+    }
+  }
+  if (run[q] === "." && isAsciiDigit(run.charCodeAt(q + 1))) {
+    q++;
+    while (isAsciiDigit(run.charCodeAt(q))) q++;
+  }
+  return q;
 }
 
-function isNumberPart(part: string): boolean {
-  const dot = part.indexOf(".");
-  const int = dot < 0 ? part : part.slice(0, dot);
-  if (dot >= 0) {
-    const frac = part.slice(dot + 1);
-    if (frac.length === 0) return false;
-    for (let i = 0; i < frac.length; i++) if (!isAsciiDigit(frac.charCodeAt(i))) return false;
-    if (int.length === 0) return true;
-  }
-  if (int.length === 0) return false;
-  let plain = true;
-  for (let i = 0; i < int.length; i++) plain &&= isAsciiDigit(int.charCodeAt(i));
-  if (plain) return true;
-  // Grouped: 1–3 digits, then groups of three after one repeated separator.
-  const separator = int.split("").find((ch) => !isAsciiDigit(ch.charCodeAt(0)))!;
-  const groups = int.split(separator);
-  if (groups[0].length < 1 || groups[0].length > 3 || groups[0][0] === "0") return false;
-  return groups.every(
-    (g, k) => (k === 0 || g.length === 3) && g.split("").every((ch) => isAsciiDigit(ch.charCodeAt(0))),
-  );
+// The end of the longest number or fraction (`3/4`) starting at `p`, or `p` if none.
+function lexNumber(run: string, p: number): number {
+  const q = lexPart(run, p);
+  if (q === p || run[q] !== "/") return q;
+  const r = lexPart(run, q + 1);
+  return r > q + 1 ? r : q;
 }
 
 function lastNumber(text: string, options: Resolved): string | null {
@@ -283,13 +304,17 @@ function lastNumber(text: string, options: Resolved): string | null {
     if (options.unicodeDigits === "reject") return null;
     run = foldDigits(run);
   }
-  // The longest suffix that is one number: `1,2,3` → `3`, `2024.03.15` → `03.15`.
-  let cut = 0;
-  while (cut < run.length && !isNumberRun(run.slice(cut))) {
-    cut++;
-    while (cut < run.length && !runSeparators.includes(run[cut - 1])) cut++;
+  // Split the run into numbers from the left, each as long as it can be, and keep the last one:
+  // `1,2,3` → `3`, `1,034,567` → itself, `10/20/2020` → `2020`. One pass: no suffix is re-read.
+  let cut = -1;
+  for (let p = 0; p < run.length; ) {
+    const e = lexNumber(run, p);
+    if (e > p) {
+      cut = p;
+      p = e;
+    } else p++;
   }
-  if (cut >= run.length) return null;
+  if (cut < 0) return null;
   const tokenStart = start + cut;
   let tokenEnd = end;
   if (text.charCodeAt(tokenEnd) === 37 /* % */) tokenEnd++;

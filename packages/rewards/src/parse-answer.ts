@@ -69,11 +69,14 @@ const maxExponent = 400;
 const currencySigns = "$€£¥₹";
 const groupSeparators = ",\u2009\u202f\u2007";
 
+// `\text{ cm}` → ` cm`, for each command name; one left-to-right pass per name.
 function unwrapCommands(text: string, names: readonly string[]): string {
   for (const name of names) {
     const open = `\\${name}{`;
-    let from = 0;
-    let index = text.indexOf(open, from);
+    let index = text.indexOf(open);
+    if (index < 0) continue;
+    let out = "";
+    let last = 0;
     while (index >= 0) {
       let depth = 1;
       let j = index + open.length;
@@ -83,11 +86,11 @@ function unwrapCommands(text: string, names: readonly string[]): string {
         else if (code === 125) depth--;
       }
       if (depth !== 0) break; // unbalanced: leave it, the number scan then fails cleanly
-      const inner = text.slice(index + open.length, j - 1);
-      text = text.slice(0, index) + inner + text.slice(j);
-      from = index + inner.length;
-      index = text.indexOf(open, from);
+      out += text.slice(last, index) + text.slice(index + open.length, j - 1);
+      last = j;
+      index = text.indexOf(open, j);
     }
+    text = out + text.slice(last);
   }
   return text;
 }
@@ -132,7 +135,9 @@ function stripWrappers(text: string): string {
       text = text.slice(2, -2);
     }
     if (text.startsWith("\\boxed{") && text.endsWith("}")) text = text.slice(7, -1);
-    while (text.length > 0 && ".,;:!".includes(text[text.length - 1])) text = text.slice(0, -1);
+    let end = text.length;
+    while (end > 0 && ".,;:!".includes(text[end - 1])) end--;
+    text = text.slice(0, end);
     if (text === before) break;
   }
   return text.trim();

@@ -24,6 +24,9 @@ const table: readonly (readonly [AnswerFormat, string, string | null])[] = [
   ["answer-line", "  A: 4 apples", "4 apples"],
   ["answer-line", "Final answer: -7", "-7"],
   ["answer-line", "The answer is: 9\nBecause 4 + 5 = 9.", "9"],
+  ["answer-line", "The answer is 3.5; the rest is 1,234. Done", "3.5"],
+  ["answer-line", "Answer: Paris, France", "Paris"],
+  ["answer-line", "The answer is 12. It took 3 steps.", "12"],
   ["answer-line", "a banana: 3", null],
   ["answer-line", "no marker 42", null],
   ["answer-line", "Answer:", null],
@@ -61,6 +64,9 @@ const table: readonly (readonly [AnswerFormat, string, string | null])[] = [
   ["last-number", "the ratio 3/4", "3/4"],
   ["last-number", "it grew 50%", "50%"],
   ["last-number", "list 1,2,3", "3"],
+  ["last-number", "total 1,034,567", "1,034,567"],
+  ["last-number", "on 10/20/2020", "2020"],
+  ["last-number", "v1.2.3", "3"],
   ["last-number", "take .5 cups", ".5"],
   ["last-number", "no digits here", null],
   ["last-number", "ends in \u0663", null],
@@ -71,7 +77,7 @@ const table: readonly (readonly [AnswerFormat, string, string | null])[] = [
   ["auto", "<answer>4</answer> \\boxed{5}", "4"],
   ["auto", "\\boxed{5}\n#### 6", "5"],
   ["auto", "#### 6\nThe answer is 7", "6"],
-  ["auto", "The answer is 7, not 8", "7, not 8"],
+  ["auto", "The answer is 7, not 8", "7"],
   ["auto", "I think 8 or 9", "9"],
   ["auto", "<answer>oops \\boxed{5}", null],
   ["auto", "\\boxed{5 and then 6", null],
@@ -150,6 +156,7 @@ const adversarial: Record<string, string> = {
   "unclosed \\frac{": "\\frac{".repeat(MB / 6),
   "İ then answer": `${"\u0130".repeat(MB - 12)}Answer: 5`,
   "white space": `${" ".repeat(MB - 1)}a`,
+  "Answer: . . . …": `Answer: ${". ".repeat(MB / 2)}`,
 };
 
 describe("robustness on 1 MB hostile completions", () => {
