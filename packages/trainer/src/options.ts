@@ -1,0 +1,150 @@
+import { assertInteger, assertOneOf, ConfigError, type PluginSpec } from "@rlts/core";
+
+/** Options of {@link OnPolicyTrainer}. Defaults follow CleanRL `ppo.py` on CartPole-v1. */
+export interface OnPolicyOptions {
+  /** Environment id (an `env` plugin), or `{ name, ...makeEnv options }`. Default `CartPole-v1`. */
+  readonly env?: PluginSpec;
+  /** Parallel environments. Default 4. */
+  readonly numEnvs?: number;
+  /** Steps per environment per update (`steps` rollouts). Default 128. */
+  readonly numSteps?: number;
+  /** Environment-step budget. Default 100 000. */
+  readonly totalSteps?: number;
+  /** Advantage estimator by name, with options. Default `{ name: "gae", gamma: 0.99, lambda: 0.95 }`. */
+  readonly advantage?: PluginSpec;
+  /** Objective by name, with options. Default `ppo`. */
+  readonly objective?: PluginSpec;
+  /** Passes over each batch. Default 4. */
+  readonly epochs?: number;
+  /** Minibatches per epoch. Default 4. */
+  readonly minibatches?: number;
+  /**
+   * `steps` (default): `numEnvs × numSteps` transitions per update. `groups`: GRPO on environments,
+   * `numGroups` groups of `groupSize` whole episodes, each group from one seeded start state.
+   */
+  readonly rollout?: "steps" | "groups";
+  /** `groups` rollouts: groups per update. Default 4. */
+  readonly numGroups?: number;
+  /** `groups` rollouts: episodes per group (G). Default 8. */
+  readonly groupSize?: number;
+  /** Hidden widths of the MLP policy and value trunks. Default [64, 64]. */
+  readonly hidden?: readonly number[];
+  /** Learning rate. Default 2.5e-4. */
+  readonly lr?: number;
+  /** Anneal the learning rate linearly to 0 over the run (CleanRL). Default true. */
+  readonly annealLr?: boolean;
+  /** Global gradient-norm clip. Default 0.5. */
+  readonly maxGradNorm?: number;
+  /** Value-function epochs per update for objectives with their own policy step (TRPO). Default 10. */
+  readonly valueEpochs?: number;
+  /** Seed of the policy init, the action sampling, minibatch order and the environments. Default 1. */
+  readonly seed?: number;
+  /** Greedy evaluation episodes. Default 20. */
+  readonly evalEpisodes?: number;
+  /** Evaluate every this many env steps (0: only at the end). Default 0. */
+  readonly evalEvery?: number;
+  /** Stop once a greedy evaluation reaches this mean return. Default: never. */
+  readonly stopAtReturn?: number;
+  /** tfjs backend: `auto` (tfjs-node-gpu → tfjs-node → wasm → cpu), `wasm` or `cpu`. Default `auto`. */
+  readonly engine?: "auto" | "wasm" | "cpu";
+}
+
+/** {@link OnPolicyOptions} with every default filled in. */
+export interface ResolvedOnPolicyOptions {
+  readonly env: PluginSpec;
+  readonly numEnvs: number;
+  readonly numSteps: number;
+  readonly totalSteps: number;
+  readonly advantage: PluginSpec;
+  readonly objective: PluginSpec;
+  readonly epochs: number;
+  readonly minibatches: number;
+  readonly rollout: "steps" | "groups";
+  readonly numGroups: number;
+  readonly groupSize: number;
+  readonly hidden: readonly number[];
+  readonly lr: number;
+  readonly annealLr: boolean;
+  readonly maxGradNorm: number;
+  readonly valueEpochs: number;
+  readonly seed: number;
+  readonly evalEpisodes: number;
+  readonly evalEvery: number;
+  readonly stopAtReturn: number | undefined;
+  readonly engine: "auto" | "wasm" | "cpu";
+}
+
+/** The documented defaults of {@link OnPolicyOptions}. */
+export const onPolicyDefaults: ResolvedOnPolicyOptions = {
+  env: "CartPole-v1",
+  numEnvs: 4,
+  numSteps: 128,
+  totalSteps: 100_000,
+  advantage: { name: "gae", gamma: 0.99, lambda: 0.95 },
+  objective: "ppo",
+  epochs: 4,
+  minibatches: 4,
+  rollout: "steps",
+  numGroups: 4,
+  groupSize: 8,
+  hidden: [64, 64],
+  lr: 2.5e-4,
+  annealLr: true,
+  maxGradNorm: 0.5,
+  valueEpochs: 10,
+  seed: 1,
+  evalEpisodes: 20,
+  evalEvery: 0,
+  stopAtReturn: undefined,
+  engine: "auto",
+};
+
+function positiveNumber(field: string, value: unknown, allowZero = false): void {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new ConfigError(field, value, `use a finite number ${allowZero ? "≥" : ">"} 0`);
+  }
+}
+
+/** Fills in defaults and validates; errors name `trainer.<option>`. */
+export function resolveOnPolicyOptions(options: OnPolicyOptions = {}): ResolvedOnPolicyOptions {
+  for (const key of Object.keys(options)) {
+    if (!(key in onPolicyDefaults)) {
+      throw new ConfigError(
+        `trainer.${key}`,
+        (options as Record<string, unknown>)[key],
+        `unknown option; use one of ${Object.keys(onPolicyDefaults).join(", ")}`,
+      );
+    }
+  }
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const o: ResolvedOnPolicyOptions = { ...onPolicyDefaults, ...defined };
+  assertInteger("trainer.numEnvs", o.numEnvs, 1);
+  assertInteger("trainer.numSteps", o.numSteps, 1);
+  assertInteger("trainer.totalSteps", o.totalSteps, 1);
+  assertInteger("trainer.epochs", o.epochs, 1);
+  assertInteger("trainer.minibatches", o.minibatches, 1);
+  assertOneOf("trainer.rollout", o.rollout, ["steps", "groups"] as const);
+  assertInteger("trainer.numGroups", o.numGroups, 1);
+  assertInteger("trainer.groupSize", o.groupSize, 1);
+  if (!Array.isArray(o.hidden) || o.hidden.length === 0) {
+    throw new ConfigError("trainer.hidden", o.hidden, "use an array of layer widths, e.g. [64, 64]");
+  }
+  positiveNumber("trainer.lr", o.lr);
+  positiveNumber("trainer.maxGradNorm", o.maxGradNorm, true);
+  assertInteger("trainer.valueEpochs", o.valueEpochs, 0);
+  assertInteger("trainer.seed", o.seed, 0);
+  assertInteger("trainer.evalEpisodes", o.evalEpisodes, 1);
+  assertInteger("trainer.evalEvery", o.evalEvery, 0);
+  if (o.stopAtReturn !== undefined && !Number.isFinite(o.stopAtReturn)) {
+    throw new ConfigError("trainer.stopAtReturn", o.stopAtReturn, "use a finite number or leave it unset");
+  }
+  assertOneOf("trainer.engine", o.engine, ["auto", "wasm", "cpu"] as const);
+  if (o.rollout === "steps" && o.numEnvs * o.numSteps < o.minibatches) {
+    throw new ConfigError(
+      "trainer.minibatches",
+      o.minibatches,
+      `use at most numEnvs·numSteps = ${o.numEnvs * o.numSteps}`,
+    );
+  }
+  return o;
+}
