@@ -378,7 +378,7 @@ export class CompositeReward implements DetailedRewardFunction {
         const mu = present.reduce((a, b) => a + b, 0) / present.length;
         // Sample std (Bessel), as TRL's nanstd: FORMULAS §3 and §10.1.
         const std = Math.sqrt(present.reduce((a, v) => a + (v - mu) * (v - mu), 0) / (present.length - 1));
-        // z_{k,i} = (r_{k,i} − mean_k) / (std_k + eps)
+        // z_{k,i} = (r_{k,i} − mean_k) / (std_k + eps): TRL's reward normalisation (FORMULAS §3) per component.
         return column.map((v) => (v === null ? null : (v - mu) / (std + eps)));
       });
     }
@@ -396,9 +396,9 @@ export class CompositeReward implements DetailedRewardFunction {
       }
       if (scored === 0) continue;
       if (aggregation === "sum_then_normalize") {
-        // R_i = Σ_{k∈A_i} w_k r_{k,i} / Σ_{k∈A_i} |w_k|
+        // R_i = Σ_{k∈A_i} w_k r_{k,i} / Σ_{k∈A_i} |w_k|: a weighted mean over non-abstaining components.
         total[i] = weightSum > 0 ? sum / weightSum : null;
-      } else total[i] = sum;
+      } else total[i] = sum; // R_i = Σ_{k∈A_i} w_k x_{k,i}: TRL's nansum(rewards · reward_weights)
     }
     return total;
   }

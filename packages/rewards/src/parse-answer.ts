@@ -400,7 +400,7 @@ function readUnit(rest: string): string | null {
     else return null;
     unit += ch.toLowerCase();
   }
-  if (unit.length > 0 && !/^[\p{L}°$€£¥₹]/u.test(unit)) return null;
+  if (unit.length > 0 && !/^[\p{L}°$€£¥₹(]/u.test(unit)) return null;
   return unit;
 }
 

@@ -73,6 +73,8 @@ const pairs: readonly (readonly [string, string, boolean])[] = [
   ["5 cm", "5", true],
   ["5cm", "5 cm", true],
   ["12 apples", "12", true],
+  ["$42 (apples)", "42", true],
+  ["42 (or 43)", "42", false],
   ["9.8 m/s^2", "9.8", true],
   ["90^\\circ", "90", true],
   ["90°", "90", true],
