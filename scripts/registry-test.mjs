@@ -344,6 +344,24 @@ async function main() {
   const versioned = workspacePackages(repo).filter((p) => names.has(p.manifest.name));
   const versions = Object.fromEntries(versioned.map((p) => [p.manifest.name, p.manifest.version]));
   log(`versions to publish: ${JSON.stringify(versions)}`);
+  // changesets turns a minor release of a peer dependency into a major bump of its dependents (and the
+  // fixed group spreads it); on 0.x that proposes 1.0.0 for a minor change. Say so, loudly.
+  const bumps = pending.flatMap((f) =>
+    [...readFileSync(join(root, ".changeset", f), "utf8").matchAll(/:\s*(major|minor|patch)\s*$/gm)].map(
+      (m) => m[1],
+    ),
+  );
+  const before = Object.fromEntries(publicPkgs.map((p) => [p.manifest.name, p.manifest.version]));
+  const escalated = Object.entries(versions).filter(
+    ([name, v]) => Number(v.split(".")[0]) > Number(String(before[name]).split(".")[0]),
+  );
+  if (escalated.length && !bumps.includes("major")) {
+    console.log(
+      `warning: no pending changeset asks for a major release, but changeset version proposes ${escalated
+        .map(([n, v]) => `${n}@${v}`)
+        .join(", ")} (peer-dependency escalation; see CONTRIBUTING.md, "Releasing")`,
+    );
+  }
   const scoped = versioned.filter((p) => p.manifest.name.startsWith("@rlts/"));
   const scopedVersions = new Set(scoped.map((p) => p.manifest.version));
   check(
@@ -518,11 +536,11 @@ async function main() {
       trainerScript(),
     );
     if (dir)
-      await runConsumer("use-trainer", dir, "trainer, env, objectives and backend-tfjs import and register");
-    skip(
-      "CartPole training from the registry",
-      "no training call is wired for @rlts/trainer's API yet: add it to trainerScript() in scripts/registry-test.mjs",
-    );
+      await runConsumer(
+        "use-trainer",
+        dir,
+        "CartPole trains for 3 PPO iterations from the installed packages",
+      );
   }
 }
 
@@ -618,18 +636,39 @@ await container.dispose();
 
 function trainerScript() {
   return `import "reflect-metadata";
-import { createContainer, getRegistry } from "@rlts/core";
+import { MemoryMetricsSink, OnPolicyTrainer } from "@rlts/trainer";
 
-const container = createContainer();
-for (const name of ["@rlts/env", "@rlts/objectives", "@rlts/backend-tfjs", "@rlts/trainer"]) {
+for (const name of ["@rlts/trainer", "@rlts/env", "@rlts/objectives", "@rlts/backend-tfjs"]) {
   const resolved = import.meta.resolve(name);
   if (!resolved.includes("/node_modules/" + name + "/dist/")) throw new Error(name + " resolved to " + resolved);
-  const mod = await import(name);
-  if (typeof mod.register === "function") await mod.register(container);
 }
-const registry = getRegistry(container);
-console.log(["env", "objective", "engine"].map((k) => k + ": " + registry.list(k).join(", ")).join("; "));
-await container.dispose();
+const numEnvs = 4, numSteps = 64, iterations = 3;
+const sink = new MemoryMetricsSink();
+const trainer = await OnPolicyTrainer.create(
+  {
+    env: "CartPole-v1",
+    numEnvs,
+    numSteps,
+    totalSteps: numEnvs * numSteps * iterations,
+    advantage: { name: "gae", gamma: 0.99, lambda: 0.95 },
+    objective: { name: "ppo" },
+    epochs: 2,
+    minibatches: 2,
+    evalEpisodes: 2,
+    seed: 1,
+  },
+  { sink },
+);
+const result = await trainer.train();
+trainer.dispose();
+if (result.updates !== iterations) throw new Error("expected " + iterations + " updates, got " + result.updates);
+if (result.envSteps !== numEnvs * numSteps * iterations) throw new Error("env steps: " + result.envSteps);
+// CartPole pays +1 per step: any greedy episode returns at least 1.
+if (!(Number.isFinite(result.evalReturn) && result.evalReturn >= 1)) throw new Error("eval return " + result.evalReturn);
+if (sink.rows.length < iterations) throw new Error("metrics rows: " + sink.rows.length);
+for (const row of sink.rows)
+  for (const [k, v] of Object.entries(row.metrics)) if (!Number.isFinite(v)) throw new Error("metric " + k + " = " + v);
+console.log("updates " + result.updates + ", env steps " + result.envSteps + ", greedy eval return " + result.evalReturn.toFixed(1) + ", " + result.wallSeconds.toFixed(1) + "s");
 `;
 }
 
