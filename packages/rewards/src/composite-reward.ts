@@ -256,11 +256,12 @@ export class CompositeReward implements DetailedRewardFunction {
       "sum",
     ] as const);
     assertOneOf("composite.onError", o.onError, ["zero", "abstain"] as const);
-    if (typeof o.timeoutMs !== "number" || !(o.timeoutMs >= 0) || !Number.isFinite(o.timeoutMs)) {
+    // setTimeout fires at once for delays above 2^31 − 1 ms, so larger values are refused.
+    if (typeof o.timeoutMs !== "number" || !(o.timeoutMs >= 0) || !(o.timeoutMs <= 2 ** 31 - 1)) {
       throw new ConfigError(
         "composite.timeoutMs",
         o.timeoutMs,
-        "use a number of milliseconds ≥ 0 (0: no timeout)",
+        "use a number of milliseconds between 0 (no timeout) and 2147483647",
       );
     }
     if (typeof o.concurrency !== "number" || !Number.isInteger(o.concurrency) || o.concurrency < 1) {

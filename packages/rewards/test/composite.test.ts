@@ -277,6 +277,8 @@ describe("composite plugin", () => {
     expect(() => build({ components: ["format", "format"] })).toThrow(/unique label/);
     expect(() => build({ components: ["format"], aggregation: "mean" })).toThrow(/composite\.aggregation/);
     expect(() => build({ components: ["format"], concurrency: 0 })).toThrow(ConfigError);
+    expect(() => build({ components: ["format"], timeoutMs: 2 ** 31 })).toThrow(/composite\.timeoutMs/);
+    expect(() => build({ components: ["format"], timeoutMs: -1 })).toThrow(/composite\.timeoutMs/);
     expect(() => build({ components: ["format"], timeout: 5 })).toThrow(/composite\.timeout/);
   });
 });
