@@ -193,9 +193,10 @@ export class OnPolicyTrainer {
       optimizer: {
         lr: o.lr,
         maxGradNorm: o.maxGradNorm,
-        // CleanRL anneals lr linearly to 0 over the run; here over the optimiser steps it will take.
-        decay: o.annealLr ? "linear" : "constant",
-        totalSteps: o.annealLr ? updates * o.epochs * o.minibatches : 0,
+        // CleanRL anneals lr linearly to 0 over the run; here over the optimiser steps it will take
+        // (known in advance only for `steps` rollouts: episode lengths set the size of `groups` ones).
+        decay: o.annealLr && o.rollout === "steps" ? "linear" : "constant",
+        totalSteps: o.annealLr && o.rollout === "steps" ? updates * o.epochs * o.minibatches : 0,
       },
     });
     probe.close();

@@ -31,7 +31,7 @@ export interface OnPolicyOptions {
   readonly hidden?: readonly number[];
   /** Learning rate. Default 2.5e-4. */
   readonly lr?: number;
-  /** Anneal the learning rate linearly to 0 over the run (CleanRL). Default true. */
+  /** Anneal the learning rate linearly to 0 over the run (CleanRL; `steps` rollouts only). Default true. */
   readonly annealLr?: boolean;
   /** Global gradient-norm clip. Default 0.5. */
   readonly maxGradNorm?: number;

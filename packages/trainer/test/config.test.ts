@@ -1,0 +1,50 @@
+import { ConfigError, createContainer, getRegistry } from "@rlts/core";
+import { describe, expect, it } from "vitest";
+import { OnPolicyTrainer, resolveOnPolicyOptions } from "../src/index.js";
+
+describe("trainer configuration", () => {
+  it("names bad and unknown options", () => {
+    expect(() => resolveOnPolicyOptions({ numEnvs: 0 })).toThrow(/trainer\.numEnvs/);
+    expect(() => resolveOnPolicyOptions({ rollout: "episodes" as never })).toThrow(/trainer\.rollout/);
+    expect(() => resolveOnPolicyOptions({ learningRate: 1 } as never)).toThrow(ConfigError);
+  });
+
+  it("rejects an objective or estimator whose inputs the rollouts cannot provide", async () => {
+    await expect(
+      OnPolicyTrainer.create({ objective: { name: "grpo", beta: 0.04 }, rollout: "groups", engine: "cpu" }),
+    ).rejects.toThrow(/refLogprobs/);
+    await expect(OnPolicyTrainer.create({ advantage: "group", engine: "cpu" })).rejects.toThrow(/groupIds/);
+    await expect(OnPolicyTrainer.create({ objective: "no-such-objective", engine: "cpu" })).rejects.toThrow(
+      /known objective plugins/,
+    );
+  });
+
+  it("uses the run's container and adds only the missing built-ins", async () => {
+    const container = createContainer();
+    const trainer = await OnPolicyTrainer.create({ engine: "cpu", totalSteps: 512 }, { container });
+    expect(getRegistry(container).list("objective")).toContain("ppo");
+    expect(getRegistry(container).list("advantage")).toContain("gae");
+    trainer.dispose();
+  });
+
+  it("the same seed gives the same run", async () => {
+    const run = async () => {
+      const trainer = await OnPolicyTrainer.create({
+        numEnvs: 2,
+        numSteps: 64,
+        totalSteps: 256,
+        evalEpisodes: 3,
+        seed: 9,
+        engine: "cpu",
+      });
+      const result = await trainer.train();
+      const params = Array.from(trainer.policy.getFlatParams());
+      trainer.dispose();
+      return { evalReturn: result.evalReturn, params };
+    };
+    const a = await run();
+    const b = await run();
+    expect(b.evalReturn).toBe(a.evalReturn);
+    expect(b.params).toEqual(a.params);
+  });
+});
