@@ -9,8 +9,10 @@
 //     machine is configured with (read from `npm config get registry` at run time);
 //  4. in fresh folders outside the workspace: `npm install @rlts/advantages` alone and compute GAE
 //     (@rlts/core alone while @rlts/advantages does not exist); install the example plugin
-//     rlts-plugin-reinforce-pp and select it from a config through loadPlugins + createPlugin; and,
-//     when @rlts/trainer exists, install trainer + env + objectives + backend-tfjs;
+//     rlts-plugin-reinforce-pp and select it from a config through loadPlugins + createPlugin; follow
+//     the plugin guide (its README) to write, test and publish a new plugin, then use it by name; and
+//     install trainer + env + objectives + backend-tfjs and train CartPole for 3 iterations (steps
+//     whose packages do not exist yet are reported as skipped);
 //  5. stops the registry (its whole process group, also on failure and Ctrl-C) and removes the
 //     temporary folders.
 // Ends with the line `registry: N passed, N failed`.
@@ -524,6 +526,8 @@ async function main() {
     skip("third-party plugin", "examples/plugin-reinforce-pp does not exist");
   }
 
+  if (names.has("@rlts/testing")) await followPluginGuide(npmrc, url, versions["@rlts/core"]);
+
   const trainerSet = ["@rlts/trainer", "@rlts/env", "@rlts/objectives", "@rlts/backend-tfjs"];
   const missing = trainerSet.filter((n) => !names.has(n));
   if (missing.length) {
@@ -542,6 +546,114 @@ async function main() {
         "CartPole trains for 3 PPO iterations from the installed packages",
       );
   }
+}
+
+/**
+ * Follows the plugin guide (examples/plugin-reinforce-pp/README.md) as a user would: writes the files
+ * its code blocks name (```ts title="src/index.ts"), installs, builds, runs its tests, checks and
+ * publishes the package, then installs it by name and selects it from a config.
+ */
+async function followPluginGuide(npmrc, url, coreVersion) {
+  const guide = join(root, "examples/plugin-reinforce-pp/README.md");
+  const files = {};
+  for (const m of readFileSync(guide, "utf8").matchAll(/```\w+ title="([^"]+)"\n([\s\S]*?)```/g))
+    files[m[1]] = m[2];
+  const wanted = [
+    "package.json",
+    "tsconfig.json",
+    "src/my-estimator.ts",
+    "src/index.ts",
+    "test/my-estimator.test.ts",
+  ];
+  const absent = wanted.filter((f) => !(f in files));
+  if (
+    !check("the plugin guide shows every file of a plugin package", absent.length === 0, `missing: ${absent}`)
+  )
+    return;
+  const dir = join(work, "guide-plugin");
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), text);
+  }
+  // The guide says: use the range of the @rlts/core you build against.
+  const manifest = JSON.parse(files["package.json"]);
+  for (const field of ["peerDependencies", "devDependencies"]) {
+    for (const dep of ["@rlts/core", "@rlts/testing"]) {
+      if (manifest[field]?.[dep]) manifest[field][dep] = `^${coreVersion}`;
+    }
+  }
+  writeFileSync(join(dir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(
+    join(dir, "README.md"),
+    "# rlts-plugin-my-estimator\n\nWritten by following the plugin guide.\n",
+  );
+  writeFileSync(join(dir, ".npmrc"), npmrc);
+  const env = { ...process.env, npm_config_userconfig: join(dir, ".npmrc") };
+  const npm = (npmArgs, timeout = 600_000) => run("npm", npmArgs, { cwd: dir, env, timeout });
+  log("plugin guide: npm install, build, test, publish");
+  const steps = [
+    ["npm install", () => npm(["install", "--no-audit", "--no-fund", "--loglevel=error"])],
+    ["npm run build", () => npm(["run", "build"])],
+    [
+      "its tests pass (describeEstimator from the published @rlts/testing)",
+      () => run(join(dir, "node_modules/.bin/vitest"), ["run"], { cwd: dir, env, timeout: 300_000 }),
+    ],
+    [
+      "publint passes",
+      () =>
+        run(process.execPath, [join(root, "node_modules/publint/src/cli.js"), "run", dir, "--strict"], {
+          cwd: dir,
+        }),
+    ],
+    [
+      "attw (esm-only) passes",
+      () =>
+        run(
+          process.execPath,
+          [
+            join(root, "node_modules/@arethetypeswrong/cli/dist/index.js"),
+            "--pack",
+            dir,
+            "--profile",
+            "esm-only",
+            "--no-color",
+          ],
+          { cwd: dir },
+        ),
+    ],
+    ["npm publish", () => npm(["publish", `--registry=${url}/`])],
+  ];
+  for (const [what, step] of steps) {
+    const result = await step();
+    if (!check(`plugin guide: ${what}`, result.status === 0, result.output_)) return;
+  }
+  const consumer = await consumerProject(
+    "use-guide-plugin",
+    npmrc,
+    ["rlts-plugin-my-estimator", "@rlts/core", "tsyringe", "reflect-metadata"],
+    `import "reflect-metadata";
+import { createContainer, createPlugin, loadPlugins } from "@rlts/core";
+
+const config = { plugins: ["rlts-plugin-my-estimator"], advantage: { name: "my-estimator", scale: 2 } };
+const container = createContainer();
+await loadPlugins(container, config.plugins);
+const estimator = createPlugin(container, "advantage", config.advantage);
+// mean of 1, 2, 3, 6 is 3, so A = 2·(r − 3) = −4, −2, 0, 6.
+const { advantages } = estimator.estimate({
+  numSteps: 1, numEnvs: 4, rewards: Float64Array.from([1, 2, 3, 6]),
+  terminated: new Uint8Array(4).fill(1), truncated: new Uint8Array(4),
+});
+if ([...advantages].join() !== "-4,-2,0,6") throw new Error("got " + [...advantages]);
+console.log("my-estimator advantages " + [...advantages].join(" "));
+await container.dispose();
+`,
+  );
+  if (consumer)
+    await runConsumer(
+      "use-guide-plugin",
+      consumer,
+      "the guide's plugin is installed by name and selected from a config",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------
