@@ -140,11 +140,28 @@ const auto = new MathCorrectnessReward({ format: "auto" });
 let worstMs = 0;
 let worstName = "";
 let worstRatio = 0;
+let worstCpuMs = 0;
+// CPU time of this process for one grade (the fastest of RUNS): unlike wall time, it does not grow
+// when other processes share the machine.
+function cpuMs(run: () => unknown): number {
+  let fastest = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < RUNS; r++) {
+    const start = process.cpuUsage();
+    run();
+    const used = process.cpuUsage(start);
+    fastest = Math.min(fastest, (used.user + used.system) / 1000);
+  }
+  return fastest;
+}
 for (const [name, completion] of Object.entries(hostile)) {
   const input = { prompt: "", completion, fields: { answer: "#### 42" } };
   const graded = await time(() => auto.grade(input));
   const pass = await time(() => onePass(completion));
-  console.log(`1 MB ${name}: ${graded.toFixed(2)} ms (one JS pass: ${pass.toFixed(2)} ms)`);
+  const cpu = cpuMs(() => auto.grade(input));
+  worstCpuMs = Math.max(worstCpuMs, cpu);
+  console.log(
+    `1 MB ${name}: ${graded.toFixed(2)} ms, CPU ${cpu.toFixed(2)} ms (one JS pass: ${pass.toFixed(2)} ms)`,
+  );
   if (graded > worstMs) {
     worstMs = graded;
     worstName = name;
@@ -153,5 +170,6 @@ for (const [name, completion] of Object.entries(hostile)) {
 }
 figures.hostile1MbWorstMs = Number(worstMs.toFixed(2));
 figures.hostile1MbWorstVsOnePass = Number(worstRatio.toFixed(1));
+figures.hostile1MbWorstCpuMs = Number(worstCpuMs.toFixed(2));
 console.log(`worst 1 MB case: ${worstName}`);
 console.log(JSON.stringify(figures));
