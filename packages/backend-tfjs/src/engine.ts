@@ -98,6 +98,30 @@ export class TfjsEngine implements Engine {
     return this.chosen.reason;
   }
 
+  /**
+   * This engine's float32 matmul throughput for C[m, n] = A[m, k]·B[k, n] in GFLOP/s (2·m·k·n flops,
+   * best of `reps` timed runs after one warm-up): the yardstick for a model's achieved throughput.
+   */
+  matmulGflops(m: number, k: number, n: number, reps = 3): number {
+    const a = tf.randomNormal([m, k]);
+    const b = tf.randomNormal([k, n]);
+    const run = () => {
+      const c = tf.matMul(a, b);
+      c.dataSync();
+      c.dispose();
+    };
+    run();
+    let best = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      run();
+      best = Math.min(best, performance.now() - t0);
+    }
+    a.dispose();
+    b.dispose();
+    return (2 * m * k * n) / best / 1e6;
+  }
+
   /** tfjs memory counters (numTensors, numBytes), for leak checks. */
   memory(): tf.MemoryInfo {
     return tf.memory();
