@@ -413,6 +413,7 @@ async function main() {
     "  keepAliveTimeout: 60",
     "publish:",
     "  allow_offline: true",
+    "max_body_size: 500mb",
     "log: { type: stdout, format: pretty, level: warn }",
     "",
   ].join("\n");
