@@ -1,0 +1,435 @@
+import { checkSamplingOptions, type GptConfig, logSoftmax64, sampleFromLogits } from "@rlts/backend-tfjs";
+import {
+  assertInteger,
+  ConfigError,
+  type GenerateRequest,
+  type GenerateResult,
+  type ScoreRequest,
+  type ScoreResult,
+  type SequenceSampler,
+  type SequenceScorer,
+  ShapeError,
+  StateError,
+  type WeightReceiver,
+  type Weights,
+} from "@rlts/core";
+import type * as ort from "onnxruntime-node";
+import {
+  checkWeights,
+  exportGpt,
+  type FullGptConfig,
+  GPT_CONFIG_KEY,
+  GPT_KV_CACHE_KEY,
+  gptWeightShapes,
+  resolveGptConfig,
+} from "./gpt-export.js";
+import { decodeOnnxModel, type OnnxModelFile, OnnxModelFileError, readOnnxModelFile } from "./model-file.js";
+import { createSession, floatTensor, int64Tensor, type SessionOptions } from "./session.js";
+
+/** Options of {@link OnnxGpt}: onnxruntime session settings. */
+export type OnnxGptOptions = SessionOptions;
+
+/** Paths of the two exported GPT graphs (see {@link exportGpt}). */
+export interface GptModelFiles {
+  /** The full-sequence graph (no KV cache): scoring and long-context fallback. */
+  readonly full: string;
+  /** The KV-cache decode graph: prefill and incremental decoding. */
+  readonly decode: string;
+}
+
+/** Smallest opset of a GPT file: LayerNormalization is an ai.onnx operator from opset 17. */
+const GPT_MIN_OPSET = 17;
+
+function gptFile(file: OnnxModelFile, kvCache: boolean): FullGptConfig {
+  const json = file.metadata[GPT_CONFIG_KEY];
+  if (!json) {
+    throw new OnnxModelFileError(
+      file.file,
+      `no "${GPT_CONFIG_KEY}" metadata: not a GPT exported by exportGpt from @rlts/backend-onnx`,
+    );
+  }
+  if (file.metadata[GPT_KV_CACHE_KEY] !== String(kvCache)) {
+    throw new OnnxModelFileError(
+      file.file,
+      kvCache
+        ? "it is the full-sequence graph; pass the KV-cache graph (exportGpt(config, { kvCache: true })) as decode"
+        : "it is the KV-cache graph; pass the full-sequence graph (exportGpt(config)) as full",
+    );
+  }
+  return resolveGptConfig(JSON.parse(json) as GptConfig);
+}
+
+/** Names of the float32 initializers stored in a file (weights baked in at export). */
+function storedWeights(file: OnnxModelFile): Set<string> {
+  return new Set(file.model.graph?.initializer.map((t) => t.name) ?? []);
+}
+
+/**
+ * The rollout engine for a backend-tfjs GPT on onnxruntime-node: scoring (`SequenceScorer`), batched
+ * sampling with a KV cache (`SequenceSampler`) and weight sync (`WeightReceiver`). Weights are graph
+ * inputs, so {@link setWeights} after an optimiser step only swaps the feeds: no file, no re-export.
+ *
+ * Generation left-pads the prompts of a batch to the longest one: column c of the KV cache holds the
+ * same step for every sequence, padding columns are masked out by `attention_mask`, and each token's
+ * `position_ids` entry is its index in its own sequence (pads get 0). Every step feeds one new token per
+ * sequence (finished sequences feed `<pad>` and their outputs are ignored), so all sequences of the batch
+ * share one cache tensor per layer. Draws come from `request.rng` in backend-tfjs's order (step by step,
+ * unfinished prompts in order) through backend-tfjs's own `sampleFromLogits`, so a seed gives the same
+ * tokens on both engines when the logits agree.
+ */
+export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver {
+  private feeds: Record<string, ort.Tensor> = {};
+  private disposed = false;
+  private readonly shapes: [string, number[]][];
+
+  private constructor(
+    /** The model's shape. */
+    readonly config: FullGptConfig,
+    private readonly full: ort.InferenceSession,
+    private readonly decode: ort.InferenceSession,
+    private weightsReady: boolean,
+  ) {
+    this.shapes = gptWeightShapes(config);
+  }
+
+  /**
+   * Exports both graphs in memory and opens them, with `weights` (e.g. `gptModel.getWeights()`) as the
+   * first feeds. Nothing is written to disk.
+   */
+  static async create(config: GptConfig, weights: Weights, options: OnnxGptOptions = {}): Promise<OnnxGpt> {
+    const cfg = resolveGptConfig(config);
+    checkWeights("weights", weights, gptWeightShapes(cfg));
+    const full = await createSession("<exportGpt full>", exportGpt(cfg), options);
+    const decode = await createSession("<exportGpt kvCache>", exportGpt(cfg, { kvCache: true }), options);
+    const model = new OnnxGpt(cfg, full, decode, false);
+    model.setWeights(weights);
+    return model;
+  }
+
+  /**
+   * Opens the two graph files written from {@link exportGpt}. Weights stored in the files (export with
+   * `weights`) are used until {@link setWeights} replaces them; files without weights need
+   * `setWeights` before the first call. Missing, truncated and wrong-opset files throw
+   * `OnnxModelFileError` naming the file.
+   */
+  static async fromFiles(files: GptModelFiles, options: OnnxGptOptions = {}): Promise<OnnxGpt> {
+    if (files == null || typeof files.full !== "string" || typeof files.decode !== "string") {
+      throw new ConfigError("files", files, "pass { full: path, decode: path } of exportGpt output files");
+    }
+    const fullFile = readOnnxModelFile(files.full, { minOpset: GPT_MIN_OPSET });
+    const decodeFile = readOnnxModelFile(files.decode, { minOpset: GPT_MIN_OPSET });
+    return OnnxGpt.open(fullFile, decodeFile, options);
+  }
+
+  /** Like {@link fromFiles} for bytes already in memory (`names` label them in errors). */
+  static async fromBytes(
+    full: Uint8Array,
+    decode: Uint8Array,
+    options: OnnxGptOptions = {},
+    names = { full: "<full bytes>", decode: "<decode bytes>" },
+  ): Promise<OnnxGpt> {
+    const fullFile = decodeOnnxModel(names.full, full, { minOpset: GPT_MIN_OPSET });
+    const decodeFile = decodeOnnxModel(names.decode, decode, { minOpset: GPT_MIN_OPSET });
+    return OnnxGpt.open(fullFile, decodeFile, options);
+  }
+
+  private static async open(fullFile: OnnxModelFile, decodeFile: OnnxModelFile, options: OnnxGptOptions) {
+    const cfg = gptFile(fullFile, false);
+    const cfgDecode = gptFile(decodeFile, true);
+    if (JSON.stringify(cfg) !== JSON.stringify(cfgDecode)) {
+      throw new OnnxModelFileError(
+        decodeFile.file,
+        `its GPT config ${JSON.stringify(cfgDecode)} differs from ${fullFile.file}'s ${JSON.stringify(cfg)}`,
+      );
+    }
+    const names = gptWeightShapes(cfg).map(([n]) => n);
+    const inBoth = (f: OnnxModelFile) => {
+      const stored = storedWeights(f);
+      return names.every((n) => stored.has(n));
+    };
+    const full = await createSession(fullFile.file, fullFile.bytes, options);
+    const decode = await createSession(decodeFile.file, decodeFile.bytes, options).catch(async (error) => {
+      await full.release();
+      throw error;
+    });
+    return new OnnxGpt(cfg, full, decode, inBoth(fullFile) && inBoth(decodeFile));
+  }
+
+  /**
+   * Replaces the weights (weight sync after an optimiser step). Checks every name and shape, copies the
+   * data (so later changes to the caller's arrays do not leak in) and makes them the next feeds.
+   */
+  setWeights(weights: Weights): void {
+    this.assertLive();
+    const checked = checkWeights("weights", weights, this.shapes);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, shape] of this.shapes)
+      feeds[name] = floatTensor(checked.get(name)!.data.slice(), shape);
+    this.feeds = feeds;
+    this.weightsReady = true;
+  }
+
+  /**
+   * Raw logits of the full-sequence graph for right-padded `sequences` (each ≤ contextLength):
+   * `result[i][p]` is the next-token row after prefix `sequences[i][0..p]`.
+   */
+  async logits(sequences: readonly Int32Array[]): Promise<Float32Array[][]> {
+    this.assertLive();
+    sequences.forEach((s, i) => {
+      this.checkTokens(`sequences[${i}]`, s);
+      if (s.length === 0) throw new ConfigError(`sequences[${i}]`, s, "use a sequence of at least one token");
+      if (s.length > this.config.contextLength) {
+        throw new ShapeError(
+          `sequences[${i}].length`,
+          `at most contextLength = ${this.config.contextLength}`,
+          `${s.length}`,
+        );
+      }
+    });
+    const data = await this.runFull(sequences);
+    const V = this.config.vocabSize;
+    const T = Math.max(...sequences.map((s) => s.length));
+    return sequences.map((s, b) =>
+      Array.from({ length: s.length }, (_, p) => data.slice((b * T + p) * V, (b * T + p + 1) * V)),
+    );
+  }
+
+  private async runFull(sequences: readonly Int32Array[]): Promise<Float32Array> {
+    const B = sequences.length;
+    const T = Math.max(...sequences.map((s) => s.length));
+    const ids = new Int32Array(B * T);
+    const pos = new Int32Array(B * T);
+    const mask = new Int32Array(B * T);
+    sequences.forEach((s, b) => {
+      ids.set(s, b * T);
+      for (let t = 0; t < T; t++) {
+        pos[b * T + t] = t;
+        mask[b * T + t] = t < s.length ? 1 : 0;
+      }
+    });
+    const out = await this.full.run({
+      ...this.weightFeeds(),
+      input_ids: int64Tensor(ids, [B, T]),
+      position_ids: int64Tensor(pos, [B, T]),
+      attention_mask: int64Tensor(mask, [B, T]),
+    });
+    return out.logits.data as Float32Array;
+  }
+
+  /** Per-token log-probs (and entropies with `entropy: true`) of given sequences (the reference model). */
+  async score(request: ScoreRequest & { readonly entropy?: boolean }): Promise<ScoreResult> {
+    this.assertLive();
+    const { sequences, start } = request;
+    if (!Array.isArray(sequences) || sequences.length === 0) {
+      throw new ConfigError("sequences", sequences, "pass at least one token sequence");
+    }
+    if (!Array.isArray(start) || start.length !== sequences.length) {
+      throw new ShapeError("start", `${sequences.length} entries (one per sequence)`, `${start?.length}`);
+    }
+    sequences.forEach((seq, i) => {
+      this.checkTokens(`sequences[${i}]`, seq);
+      const s = start[i];
+      if (!Number.isInteger(s) || s < 1 || s > seq.length) {
+        throw new ConfigError(
+          `start[${i}]`,
+          s,
+          `use a whole number in [1, ${seq.length}] (the first scored token needs a prefix)`,
+        );
+      }
+    });
+    const rows = await this.logits(sequences);
+    const logprobs: Float32Array[] = [];
+    const entropy: Float32Array[] = [];
+    sequences.forEach((seq, i) => {
+      const n = seq.length - start[i];
+      const lp = new Float32Array(n);
+      const en = new Float32Array(n);
+      for (let k = 0; k < n; k++) {
+        const p = start[i] + k;
+        // Token p is predicted by the logits after prefix seq[0..p−1], i.e. row p − 1.
+        const logp = logSoftmax64(rows[i][p - 1]);
+        lp[k] = logp[seq[p]];
+        if (request.entropy) {
+          let h = 0;
+          for (let v = 0; v < logp.length; v++) h -= Math.exp(logp[v]) * logp[v];
+          en[k] = h;
+        }
+      }
+      logprobs.push(lp);
+      entropy.push(en);
+    });
+    return request.entropy ? { logprobs, entropy } : { logprobs };
+  }
+
+  /**
+   * Samples completions with batched prefill and incremental KV-cache decoding. Prompts longer than the
+   * context keep their last `contextLength` tokens; once a sequence would pass the context the
+   * remaining steps recompute each window with the full graph (backend-tfjs's crop), so results match.
+   */
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    this.assertLive();
+    const sampling = checkSamplingOptions(request);
+    assertInteger("generate.maxNewTokens", request.maxNewTokens, 0);
+    if (!request.rng || typeof request.rng.next !== "function") {
+      throw new ConfigError(
+        "generate.rng",
+        request.rng,
+        "pass a seeded Rng (createRng(seed) from @rlts/core)",
+      );
+    }
+    if (!Array.isArray(request.prompts)) {
+      throw new ConfigError("generate.prompts", request.prompts, "pass an array of Int32Array prompts");
+    }
+    const rng = request.rng;
+    const stop = new Set(request.stopTokens ?? []);
+    const C = this.config.contextLength;
+    const V = this.config.vocabSize;
+    const B = request.prompts.length;
+    request.prompts.forEach((p, i) => {
+      this.checkTokens(`prompts[${i}]`, p);
+      if (p.length === 0)
+        throw new ConfigError(`prompts[${i}]`, p, "use a prompt of at least one token (e.g. <bos>)");
+    });
+    const tokens: number[][] = request.prompts.map((p) => Array.from(p as ArrayLike<number>));
+    const completions: number[][] = tokens.map(() => []);
+    const logprobs: number[][] = tokens.map(() => []);
+    const stopped = tokens.map(() => false);
+    if (B === 0 || request.maxNewTokens === 0) return this.result(completions, logprobs, stopped);
+
+    // Prefill: left-pad the (cropped) prompts to the longest.
+    const windows = request.prompts.map((p) => (p.length > C ? p.subarray(p.length - C) : p));
+    const Lmax = Math.max(...windows.map((w) => w.length));
+    const ids = new Int32Array(B * Lmax);
+    const pos = new Int32Array(B * Lmax);
+    let mask = new Int32Array(B * Lmax);
+    const nextPos = new Int32Array(B);
+    windows.forEach((w, b) => {
+      const offset = Lmax - w.length;
+      ids.set(w, b * Lmax + offset);
+      for (let t = 0; t < w.length; t++) {
+        pos[b * Lmax + offset + t] = t;
+        mask[b * Lmax + offset + t] = 1;
+      }
+      nextPos[b] = w.length;
+    });
+    const { nLayers: L, nHeads: H, dModel: d } = this.config;
+    const dh = d / H;
+    const past: Record<string, ort.Tensor> = {};
+    const empty = new Float32Array(0);
+    for (let l = 0; l < L; l++) {
+      past[`past_key.${l}`] = floatTensor(empty, [B, H, 0, dh]);
+      past[`past_value.${l}`] = floatTensor(empty, [B, H, 0, dh]);
+    }
+    let out = await this.decode.run({
+      ...this.weightFeeds(),
+      ...past,
+      input_ids: int64Tensor(ids, [B, Lmax]),
+      position_ids: int64Tensor(pos, [B, Lmax]),
+      attention_mask: int64Tensor(mask, [B, Lmax]),
+    });
+    let rowOf = (b: number) =>
+      (out.logits.data as Float32Array).subarray((b * Lmax + Lmax - 1) * V, (b * Lmax + Lmax) * V);
+    let cached = true;
+    for (let step = 0; step < request.maxNewTokens; step++) {
+      let anyActive = false;
+      for (let b = 0; b < B; b++) {
+        if (stopped[b]) continue;
+        anyActive = true;
+        const { token, logprob } = sampleFromLogits(rowOf(b), sampling, rng);
+        tokens[b].push(token);
+        completions[b].push(token);
+        logprobs[b].push(logprob);
+        if (stop.has(token)) stopped[b] = true;
+      }
+      if (!anyActive || step === request.maxNewTokens - 1 || stopped.every((s) => s)) break;
+      if (cached && nextPos.some((p, b) => !stopped[b] && p >= C)) cached = false;
+      if (!cached) {
+        // Past the context: recompute the cropped windows of the unfinished sequences (no cache).
+        const active = tokens.map((_, b) => b).filter((b) => !stopped[b]);
+        const rows = await this.lastLogits(active.map((b) => Int32Array.from(tokens[b])));
+        const byIndex = new Map(active.map((b, a) => [b, rows[a]]));
+        rowOf = (b: number) => byIndex.get(b) ?? new Float32Array(V);
+        continue;
+      }
+      const S = mask.length / B + 1;
+      const grown = new Int32Array(B * S);
+      const stepIds = new Int32Array(B);
+      const stepPos = new Int32Array(B);
+      for (let b = 0; b < B; b++) {
+        grown.set(mask.subarray(b * (S - 1), (b + 1) * (S - 1)), b * S);
+        grown[b * S + S - 1] = 1;
+        stepIds[b] = stopped[b] ? 0 : tokens[b][tokens[b].length - 1];
+        stepPos[b] = stopped[b] ? 0 : nextPos[b]++;
+      }
+      mask = grown;
+      const feeds: Record<string, ort.Tensor> = {
+        ...this.weightFeeds(),
+        input_ids: int64Tensor(stepIds, [B, 1]),
+        position_ids: int64Tensor(stepPos, [B, 1]),
+        attention_mask: int64Tensor(mask, [B, S]),
+      };
+      for (let l = 0; l < L; l++) {
+        feeds[`past_key.${l}`] = out[`present_key.${l}`];
+        feeds[`past_value.${l}`] = out[`present_value.${l}`];
+      }
+      out = await this.decode.run(feeds);
+      const logitsData = out.logits.data as Float32Array;
+      rowOf = (b: number) => logitsData.subarray(b * V, (b + 1) * V);
+    }
+    return this.result(completions, logprobs, stopped);
+  }
+
+  /** Next-token logits after each sequence, cropped to the last `contextLength` tokens (backend-tfjs `lastLogits`). */
+  async lastLogits(sequences: readonly Int32Array[]): Promise<Float32Array[]> {
+    const C = this.config.contextLength;
+    const windows = sequences.map((s) => (s.length > C ? s.subarray(s.length - C) : s));
+    const rows = await this.logits(windows);
+    return rows.map((r) => r[r.length - 1]);
+  }
+
+  private result(completions: number[][], logprobs: number[][], stopped: boolean[]): GenerateResult {
+    return {
+      completions: completions.map((c) => Int32Array.from(c)),
+      logprobs: logprobs.map((l) => Float32Array.from(l)),
+      stopped,
+    };
+  }
+
+  private weightFeeds(): Record<string, ort.Tensor> {
+    if (!this.weightsReady) {
+      throw new StateError(
+        "OnnxGpt: the model files hold no weights; call setWeights(model.getWeights()) first",
+      );
+    }
+    return this.feeds;
+  }
+
+  private checkTokens(field: string, seq: ArrayLike<number>): void {
+    if (!(seq instanceof Int32Array) && !Array.isArray(seq)) {
+      throw new ConfigError(field, seq, "use an Int32Array of token ids");
+    }
+    const V = this.config.vocabSize;
+    for (let i = 0; i < seq.length; i++) {
+      const t = seq[i] as number;
+      if (!Number.isInteger(t) || t < 0 || t >= V)
+        throw new ConfigError(`${field}[${i}]`, t, `use token ids in [0, ${V - 1}]`);
+    }
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new StateError("OnnxGpt: used after dispose()");
+  }
+
+  /** Releases both onnxruntime sessions. Idempotent. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.feeds = {};
+    await Promise.all([this.full.release(), this.decode.release()]);
+  }
+
+  /** Whether {@link dispose} has run. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+}

@@ -1,0 +1,157 @@
+import { logSoftmax64 } from "@rlts/backend-tfjs";
+import { ConfigError, type Rng, ShapeError, StateError, type WeightReceiver, type Weights } from "@rlts/core";
+import type * as ort from "onnxruntime-node";
+import { checkWeights } from "./gpt-export.js";
+import {
+  checkMlpArchitecture,
+  exportMlpPolicy,
+  type MlpArchitecture,
+  mlpWeightShapes,
+} from "./mlp-export.js";
+import { createSession, floatTensor, type SessionOptions } from "./session.js";
+
+/** Raw outputs of {@link OnnxMlpPolicy.forward}. */
+export interface MlpForward {
+  /** Categorical logits or Gaussian means, row-major [B, n]. */
+  readonly out: Float32Array;
+  /** Gaussian log σ [dim]. */
+  readonly logStd?: Float32Array;
+  /** V(s) [B], with a value head. */
+  readonly values?: Float32Array;
+}
+
+/** What {@link OnnxMlpPolicy.act} returns (backend-tfjs `ActResult`). */
+export interface OnnxActResult {
+  readonly actions: Int32Array | Float32Array;
+  readonly logprobs: Float64Array;
+  readonly values?: Float64Array;
+}
+
+// ½·log 2π of the Gaussian log-density.
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/**
+ * A backend-tfjs MLP policy on onnxruntime (inference only): {@link forward} gives the head output and
+ * values, {@link act} samples actions exactly as backend-tfjs `MlpPolicy.act` does from the same Rng.
+ */
+export class OnnxMlpPolicy implements WeightReceiver {
+  private feeds: Record<string, ort.Tensor> = {};
+  private disposed = false;
+  private readonly shapes: [string, number[]][];
+
+  private constructor(
+    /** The architecture. */
+    readonly architecture: MlpArchitecture,
+    private readonly session: ort.InferenceSession,
+  ) {
+    this.shapes = mlpWeightShapes(architecture);
+  }
+
+  /** Exports the architecture in memory and opens it with `weights` (`policy.getWeights()`). */
+  static async create(
+    architecture: MlpArchitecture,
+    weights: Weights,
+    options: SessionOptions = {},
+  ): Promise<OnnxMlpPolicy> {
+    checkMlpArchitecture(architecture);
+    checkWeights("weights", weights, mlpWeightShapes(architecture));
+    const session = await createSession("<exportMlpPolicy>", exportMlpPolicy(architecture), options);
+    const policy = new OnnxMlpPolicy(architecture, session);
+    policy.setWeights(weights);
+    return policy;
+  }
+
+  /** Replaces the weights (copied; names and shapes checked). */
+  setWeights(weights: Weights): void {
+    this.assertLive();
+    const checked = checkWeights("weights", weights, this.shapes);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, shape] of this.shapes)
+      feeds[name] = floatTensor(checked.get(name)!.data.slice(), shape);
+    this.feeds = feeds;
+  }
+
+  /** Head output and values for observations, row-major [B·obsDim]. */
+  async forward(obs: Float32Array): Promise<MlpForward> {
+    this.assertLive();
+    const d = this.architecture.obsDim;
+    if (!(obs instanceof Float32Array) || obs.length === 0 || obs.length % d !== 0) {
+      throw new ShapeError("obs", `a Float32Array of a multiple of obsDim = ${d} values`, `${obs?.length}`);
+    }
+    for (let i = 0; i < obs.length; i++) {
+      if (!Number.isFinite(obs[i]))
+        throw new ConfigError(`obs[${i}]`, obs[i], "observations must be finite numbers");
+    }
+    const result = await this.session.run({ ...this.feeds, obs: floatTensor(obs, [obs.length / d, d]) });
+    const gaussian = this.architecture.action.type === "gaussian";
+    return {
+      out: (gaussian ? result.mean : result.logits).data as Float32Array,
+      logStd: gaussian ? (result.log_std.data as Float32Array) : undefined,
+      values: this.architecture.valueHead ? (result.value.data as Float32Array) : undefined,
+    };
+  }
+
+  /**
+   * Samples (or with `greedy` takes the mode of) actions, drawing from `rng` in backend-tfjs
+   * `MlpPolicy.act`'s order: categorical by inverse CDF of the softmax with one `rng.next()` per row,
+   * Gaussian μ + σ·`rng.normal()` per dimension, row-major.
+   */
+  async act(
+    obs: Float32Array,
+    rng: Rng,
+    options: { readonly greedy?: boolean } = {},
+  ): Promise<OnnxActResult> {
+    const { out, logStd, values } = await this.forward(obs);
+    const B = obs.length / this.architecture.obsDim;
+    const head = this.architecture.action;
+    const logprobs = new Float64Array(B);
+    const valuesOut = values ? Float64Array.from(values) : undefined;
+    if (head.type === "categorical") {
+      const actions = new Int32Array(B);
+      for (let b = 0; b < B; b++) {
+        const logp = logSoftmax64(out.subarray(b * head.n, (b + 1) * head.n));
+        let a = 0;
+        if (options.greedy) {
+          for (let i = 1; i < head.n; i++) if (logp[i] > logp[a]) a = i;
+        } else {
+          const u = rng.next();
+          let cumulative = 0;
+          for (a = 0; a < head.n - 1; a++) {
+            cumulative += Math.exp(logp[a]);
+            if (u < cumulative) break;
+          }
+        }
+        actions[b] = a;
+        logprobs[b] = logp[a];
+      }
+      return { actions, logprobs, values: valuesOut };
+    }
+    const ls = Float64Array.from(logStd!);
+    const actions = new Float32Array(B * head.dim);
+    for (let b = 0; b < B; b++) {
+      let lp = 0;
+      for (let j = 0; j < head.dim; j++) {
+        const mu = out[b * head.dim + j];
+        const eps = options.greedy ? 0 : rng.normal();
+        actions[b * head.dim + j] = mu + Math.exp(ls[j]) * eps;
+        // Diagonal Gaussian log-density of the stored (float32) action: −z²/2 − log σ − ½log 2π.
+        const z = (actions[b * head.dim + j] - mu) / Math.exp(ls[j]);
+        lp += -0.5 * z * z - ls[j] - HALF_LOG_2PI;
+      }
+      logprobs[b] = lp;
+    }
+    return { actions, logprobs, values: valuesOut };
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new StateError("OnnxMlpPolicy: used after dispose()");
+  }
+
+  /** Releases the onnxruntime session. Idempotent. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.feeds = {};
+    await this.session.release();
+  }
+}
