@@ -1,0 +1,894 @@
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { register as registerAdvantages } from "@rlts/advantages";
+import {
+  CharTokenizer,
+  GptModel,
+  loadCheckpoint,
+  register as registerTfjs,
+  saveCheckpoint,
+  selectEngine,
+} from "@rlts/backend-tfjs";
+import {
+  type AdvantageEstimator,
+  type Batch,
+  ConfigError,
+  createContainer,
+  createPlugin,
+  createRng,
+  type LossInputs,
+  loadPlugins,
+  type Metrics,
+  type MetricsSink,
+  type Objective,
+  type PluginSpec,
+  type RewardFunction,
+  type RewardInput,
+  RltsError,
+  type Rng,
+  type RngState,
+  rngFromState,
+} from "@rlts/core";
+import {
+  isPromptTask,
+  type PromptExample,
+  type PromptIterator,
+  type PromptIteratorState,
+  type PromptTask,
+  register as registerEnv,
+} from "@rlts/env";
+import { register as registerObjectives } from "@rlts/objectives";
+import { isDetailedReward, register as registerRewards } from "@rlts/rewards";
+import * as tf from "@tensorflow/tfjs-core";
+import type { DependencyContainer } from "tsyringe";
+import { resolveFrom } from "../config/load-config.js";
+import type { GrpoConfig } from "../config/schema.js";
+import { accumulatedStep } from "./grad-accumulation.js";
+import { loadModelCheckpoint, type ModelMetadata } from "./model-io.js";
+import { type RolloutEngine, TfjsRolloutEngine } from "./rollout-engine.js";
+import {
+  checkpointPath,
+  ensureRunDir,
+  JsonlWriter,
+  listCheckpointSteps,
+  pruneCheckpoints,
+  runFileNames,
+  truncateJsonlAfter,
+} from "./run-files.js";
+
+/** A reward plugin threw (a composite records component failures instead; a bare reward cannot). */
+export class RewardError extends RltsError {}
+
+/** A training step failed; the message says which step and which checkpoint is still intact. */
+export class TrainingStepError extends RltsError {
+  constructor(
+    readonly step: number,
+    readonly lastCheckpoint: string | undefined,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `step ${step} failed: ${(cause as Error)?.message ?? String(cause)}\n` +
+        (lastCheckpoint
+          ? `nothing was written for this step; the last checkpoint ${lastCheckpoint} is intact (continue from it with --resume)`
+          : "nothing was written for this step; no checkpoint had been written yet"),
+    );
+  }
+}
+
+/** Wall-clock figures of one step (kept out of metrics.jsonl so that resumed runs log identical lines). */
+export interface StepTiming {
+  readonly generateSeconds: number;
+  readonly rewardSeconds: number;
+  readonly trainSeconds: number;
+  /** Completion tokens sampled per second of generation. */
+  readonly tokensPerSecond: number;
+}
+
+/** Options of {@link GrpoTrainer.create} besides the config. */
+export interface GrpoTrainerOptions {
+  /** Folder relative paths of the config resolve against. Default: the working directory. */
+  readonly baseDir?: string;
+  /** Continue from the newest checkpoint in the run folder (a fresh start when there is none). */
+  readonly resume?: boolean;
+  /** More places for each step's metrics (a progress bar, memory for tests). */
+  readonly sinks?: readonly MetricsSink[];
+  /** Called after each step with its metrics and timing. */
+  readonly onStep?: (step: number, metrics: Metrics, timing: StepTiming) => void;
+  /** Messages: engine choice, checkpoints, resume. Default `console.info`. */
+  readonly log?: (message: string) => void;
+  /** Registers more plugins into the run's container (after the built-ins and `plugins:`). */
+  readonly register?: (container: DependencyContainer) => void | Promise<void>;
+}
+
+/** What {@link GrpoTrainer.train} ended with. */
+export interface GrpoRunResult {
+  /** The last completed step. */
+  readonly step: number;
+  /** Whether the run stopped early because the signal was aborted. */
+  readonly interrupted: boolean;
+  /** Metrics of the last step (empty when no step ran). */
+  readonly metrics: Metrics;
+  /** The newest checkpoint written, if any. */
+  readonly checkpoint: string | undefined;
+}
+
+/** Accuracy of greedy answers on a split, by reward label. */
+export interface GrpoEvaluation {
+  readonly label: string;
+  readonly step: number;
+  readonly n: number;
+  readonly accuracy: Readonly<Record<string, number>>;
+}
+
+interface TrainerState {
+  readonly version: 1;
+  readonly step: number;
+  readonly sampleRng: RngState;
+  readonly shuffleRng: RngState;
+  readonly prompts: PromptIteratorState;
+  readonly hasReference: boolean;
+  readonly hasSampler: boolean;
+}
+
+/** Objectives that define their own group advantages (off-policy GRPO's eq. 2 and zero-variance mask). */
+interface OwnAdvantages {
+  advantages(
+    rewards: ArrayLike<number>,
+    groupIds: ArrayLike<number>,
+  ): {
+    advantages: Float64Array;
+    keep: Uint8Array;
+    metrics: Readonly<Record<string, number>>;
+  };
+}
+
+function hasOwnAdvantages(objective: object): objective is OwnAdvantages {
+  return typeof (objective as Partial<OwnAdvantages>).advantages === "function";
+}
+
+function mean(values: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i];
+  return values.length ? s / values.length : 0;
+}
+
+function std(values: ArrayLike<number>): number {
+  const m = mean(values);
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += (values[i] - m) ** 2;
+  return values.length ? Math.sqrt(s / values.length) : 0;
+}
+
+/** Right-pads float rows to `[B, L]`. */
+function padRows(rows: readonly ArrayLike<number>[], L: number): Float32Array {
+  const out = new Float32Array(rows.length * L);
+  rows.forEach((r, b) => {
+    for (let k = 0; k < Math.min(L, r.length); k++) out[b * L + k] = r[k];
+  });
+  return out;
+}
+
+/** The task spec with relative `path`/`files` resolved against the config's folder. */
+function resolveTaskPaths(spec: PluginSpec, baseDir: string): PluginSpec {
+  if (typeof spec === "string") return spec;
+  const out: Record<string, unknown> = { ...spec };
+  if (typeof out.path === "string") out.path = resolveFrom(baseDir, out.path);
+  if (out.files && typeof out.files === "object") {
+    out.files = Object.fromEntries(
+      Object.entries(out.files as Record<string, unknown>).map(([k, v]) => [
+        k,
+        typeof v === "string" ? resolveFrom(baseDir, v) : v,
+      ]),
+    );
+  }
+  return out as PluginSpec;
+}
+
+/**
+ * GRPO for language models (DeepSeekMath §4; TRL `GRPOTrainer`): each step takes `promptsPerStep`
+ * prompts from a `PromptTask`, samples G completions of each from the rollout engine, scores them with
+ * the configured reward plugins, turns rewards into advantages with the configured estimator, and
+ * minimises the configured objective over μ passes of minibatches, accumulating gradients over
+ * micro-batches. Every plugin is chosen by name through the registry; one seed drives everything.
+ *
+ * Build one with {@link GrpoTrainer.create}, run it with {@link train}, free it with {@link dispose}.
+ */
+export class GrpoTrainer {
+  /** The last completed step. */
+  step = 0;
+  private lastCheckpoint: string | undefined;
+  private metricsFile!: JsonlWriter;
+  private samplesFile!: JsonlWriter;
+  private timingsFile!: JsonlWriter;
+
+  private constructor(
+    readonly config: GrpoConfig,
+    readonly container: DependencyContainer,
+    readonly runDir: string,
+    readonly task: PromptTask,
+    readonly policy: GptModel,
+    readonly tokenizer: CharTokenizer,
+    readonly rollout: RolloutEngine,
+    readonly reference: GptModel | undefined,
+    readonly reward: RewardFunction,
+    readonly estimator: AdvantageEstimator,
+    readonly objective: Objective<tf.Tensor>,
+    private readonly prompts: PromptIterator,
+    private sampleRng: Rng,
+    private shuffleRng: Rng,
+    private readonly options: GrpoTrainerOptions,
+    private readonly baseDir: string,
+  ) {}
+
+  /** Builds a trainer from a validated config: plugins, engine, task, model, rollout engine, reference. */
+  static async create(config: GrpoConfig, options: GrpoTrainerOptions = {}): Promise<GrpoTrainer> {
+    const baseDir = options.baseDir ?? process.cwd();
+    const log = options.log ?? ((m: string) => console.info(m));
+    const container = createContainer();
+    for (const register of [
+      registerEnv,
+      registerRewards,
+      registerAdvantages,
+      registerObjectives,
+      registerTfjs,
+    ]) {
+      register(container);
+    }
+    await loadPlugins(container, config.plugins, { from: baseDir });
+    await options.register?.(container);
+    await selectEngine({ prefer: config.engine.prefer, log });
+
+    const runDir = resolveFrom(baseDir, config.runDir);
+    const steps = await listCheckpointSteps(runDir);
+    if (!options.resume && steps.length > 0) {
+      throw new ConfigError(
+        "runDir",
+        runDir,
+        "holds checkpoints of an earlier run; continue it with --resume (resume: true) or choose another runDir",
+      );
+    }
+    const resumeFrom =
+      options.resume && steps.length ? checkpointPath(runDir, steps[steps.length - 1]) : undefined;
+
+    const task = createPlugin(container, "env", resolveTaskPaths(config.task as PluginSpec, baseDir), "task");
+    if (!isPromptTask(task)) {
+      throw new ConfigError(
+        "task",
+        config.task,
+        "name a prompt task plugin (synthetic-arithmetic, jsonl-prompts, or a third-party one), not an environment",
+      );
+    }
+    const rewardSpec: PluginSpec = Array.isArray(config.reward)
+      ? { name: "composite", components: config.reward }
+      : (config.reward as PluginSpec);
+    const reward = createPlugin(container, "reward", rewardSpec, "reward");
+    const estimator = createPlugin(container, "advantage", config.advantage as PluginSpec, "advantage");
+    const objective = createPlugin(
+      container,
+      "objective",
+      config.objective as PluginSpec,
+      "objective",
+    ) as Objective<tf.Tensor>;
+
+    const { promptsPerStep, groupSize } = config.rollout;
+    const batchSize = promptsPerStep * groupSize;
+    const minibatchSize = config.train.minibatchSize ?? batchSize;
+    const microBatchSize = config.train.microBatchSize ?? minibatchSize;
+    if (batchSize % minibatchSize !== 0) {
+      throw new ConfigError(
+        "train.minibatchSize",
+        minibatchSize,
+        `use a divisor of the generation batch promptsPerStep × groupSize = ${batchSize}`,
+      );
+    }
+    if (minibatchSize % microBatchSize !== 0) {
+      throw new ConfigError(
+        "train.microBatchSize",
+        microBatchSize,
+        `use a divisor of minibatchSize = ${minibatchSize}`,
+      );
+    }
+    const updatesPerStep = config.train.iterations * (batchSize / minibatchSize);
+    const optimizer = {
+      ...config.optimizer,
+      totalSteps:
+        config.optimizer.totalSteps ??
+        (config.optimizer.decay === "constant" ? 0 : config.train.steps * updatesPerStep),
+    };
+
+    // The model: a resumed run's checkpoint, else a base checkpoint, else a random GPT.
+    let policy: GptModel;
+    let tokenizer: CharTokenizer;
+    let state: TrainerState | undefined;
+    if (resumeFrom) {
+      const loaded = await loadModelCheckpoint(resumeFrom, { optimizer, field: "resume" });
+      policy = loaded.model;
+      tokenizer = loaded.tokenizer;
+      state = (loaded.metadata as ModelMetadata & { trainer?: TrainerState }).trainer;
+      if (!state) {
+        policy.dispose();
+        throw new ConfigError(
+          "resume",
+          resumeFrom,
+          "this checkpoint holds no trainer state; it is not a GRPO run checkpoint",
+        );
+      }
+      log(`resuming from ${resumeFrom} (step ${state.step})`);
+    } else if (config.model.checkpoint) {
+      const path = resolveFrom(baseDir, config.model.checkpoint);
+      const base = await loadModelCheckpoint(path);
+      // RL starts with fresh optimiser moments: the base checkpoint's AdamW state belongs to its warm-up.
+      policy = new GptModel({ ...base.model.config, optimizer });
+      policy.setWeights(base.model.getWeights(), `checkpoint ${path}`);
+      base.model.dispose();
+      tokenizer = base.tokenizer;
+    } else {
+      const t = config.model.tokenizer!;
+      tokenizer = CharTokenizer.fromText(t.text, { multiCharTokens: t.multiCharTokens });
+      policy = new GptModel({
+        ...config.model.gpt!,
+        vocabSize: tokenizer.vocabSize,
+        seed: config.seed,
+        optimizer,
+      });
+    }
+
+    const copyOf = (source: GptModel) => {
+      const copy = new GptModel({ ...source.config });
+      copy.setWeights(source.getWeights(), "policy weights");
+      return copy;
+    };
+    let rollout: RolloutEngine;
+    if (config.rollout.engine === "onnx") {
+      policy.dispose();
+      throw new ConfigError(
+        "rollout.engine",
+        "onnx",
+        'the onnx rollout engine (@rlts/backend-onnx) is not available in this build; use "tfjs"',
+      );
+    }
+    rollout = new TfjsRolloutEngine(copyOf(policy));
+    const reference = config.reference.enabled ? copyOf(policy) : undefined;
+
+    const root = createRng(config.seed);
+    let sampleRng = root.split();
+    let shuffleRng = root.split();
+    const prompts = task.iterate({
+      split: config.prompt.split,
+      seed: config.seed,
+      shuffle: config.prompt.shuffle,
+    });
+    if (state && resumeFrom) {
+      sampleRng = rngFromState(state.sampleRng);
+      shuffleRng = rngFromState(state.shuffleRng);
+      prompts.setState(state.prompts);
+      if (state.hasReference && reference)
+        await loadCheckpoint(checkpointPath(runDir, state.step, "ref"), reference);
+      if (state.hasSampler) {
+        const samplerModel = new GptModel({ ...policy.config });
+        await loadCheckpoint(checkpointPath(runDir, state.step, "sampler"), samplerModel);
+        await rollout.setWeights(samplerModel.getWeights());
+        samplerModel.dispose();
+      }
+    }
+
+    const trainer = new GrpoTrainer(
+      config,
+      container,
+      runDir,
+      task,
+      policy,
+      tokenizer,
+      rollout,
+      reference,
+      reward,
+      estimator,
+      objective,
+      prompts,
+      sampleRng,
+      shuffleRng,
+      options,
+      baseDir,
+    );
+    await ensureRunDir(runDir);
+    const files = {
+      metrics: join(runDir, runFileNames.metrics),
+      samples: join(runDir, runFileNames.samples),
+      timings: join(runDir, runFileNames.timings),
+    };
+    if (state && resumeFrom) {
+      trainer.step = state.step;
+      trainer.lastCheckpoint = resumeFrom;
+      for (const f of Object.values(files)) await truncateJsonlAfter(f, state.step);
+    } else {
+      for (const f of Object.values(files)) await rm(f, { force: true });
+    }
+    trainer.metricsFile = new JsonlWriter(files.metrics);
+    trainer.samplesFile = new JsonlWriter(files.samples);
+    trainer.timingsFile = new JsonlWriter(files.timings);
+    await writeFile(join(runDir, runFileNames.config), `${JSON.stringify(config, null, 2)}\n`);
+    return trainer;
+  }
+
+  /** Completions per generation batch (promptsPerStep × G). */
+  get batchSize(): number {
+    return this.config.rollout.promptsPerStep * this.config.rollout.groupSize;
+  }
+
+  /** The newest checkpoint this run wrote or resumed from. */
+  get checkpoint(): string | undefined {
+    return this.lastCheckpoint;
+  }
+
+  /**
+   * Runs until `train.steps` (or `steps`, when given) steps are done. When `signal` aborts, the current
+   * step finishes, a checkpoint is written and the run returns with `interrupted: true`.
+   */
+  async train(
+    options: { readonly signal?: AbortSignal; readonly steps?: number } = {},
+  ): Promise<GrpoRunResult> {
+    const last = options.steps ?? this.config.train.steps;
+    const every = this.config.logging.checkpointEvery;
+    let metrics: Metrics = {};
+    while (this.step < last) {
+      if (options.signal?.aborted) {
+        await this.writeCheckpoint();
+        return { step: this.step, interrupted: true, metrics, checkpoint: this.lastCheckpoint };
+      }
+      const step = this.step + 1;
+      let timing: StepTiming;
+      try {
+        ({ metrics, timing } = await this.runStep(step));
+      } catch (error) {
+        throw new TrainingStepError(step, this.lastCheckpoint, error);
+      }
+      this.step = step;
+      this.metricsFile.write({ step, ...metrics });
+      this.timingsFile.write({ step, ...timing });
+      for (const sink of this.options.sinks ?? []) await sink.log(step, metrics);
+      this.options.onStep?.(step, metrics, timing);
+      if ((every > 0 && step % every === 0) || step === last) await this.writeCheckpoint();
+      else await this.flush();
+    }
+    if (options.signal?.aborted && this.lastCheckpoint !== checkpointPath(this.runDir, this.step)) {
+      await this.writeCheckpoint();
+    }
+    return { step: this.step, interrupted: false, metrics, checkpoint: this.lastCheckpoint };
+  }
+
+  private async flush(): Promise<void> {
+    await this.metricsFile.flush();
+    await this.samplesFile.flush();
+    await this.timingsFile.flush();
+    for (const sink of this.options.sinks ?? []) await sink.flush?.();
+  }
+
+  /**
+   * Writes the trainer checkpoint of the current step: the policy with AdamW state and the resume state
+   * (RNG streams, prompt position, step), plus the reference and a lagging sampler when they differ
+   * from the policy. Companion files are written first and the main file last, each atomically, so the
+   * newest main file always has its companions.
+   */
+  async writeCheckpoint(): Promise<string> {
+    await this.flush();
+    const step = this.step;
+    const hasSampler = (this.objective.samplerRefreshPeriod ?? 1) > 1;
+    if (this.reference)
+      await saveCheckpoint(checkpointPath(this.runDir, step, "ref"), this.reference, { step });
+    if (hasSampler) {
+      const copy = new GptModel({ ...this.policy.config });
+      copy.setWeights(await this.rollout.getWeights(), "sampler weights");
+      await saveCheckpoint(checkpointPath(this.runDir, step, "sampler"), copy, { step });
+      copy.dispose();
+    }
+    const trainer: TrainerState = {
+      version: 1,
+      step,
+      sampleRng: this.sampleRng.getState(),
+      shuffleRng: this.shuffleRng.getState(),
+      prompts: this.prompts.getState(),
+      hasReference: this.reference !== undefined,
+      hasSampler,
+    };
+    const path = checkpointPath(this.runDir, step);
+    const metadata: ModelMetadata = {
+      format: "rlts-gpt",
+      model: this.policy.config,
+      tokenizer: this.tokenizer.toJSON(),
+      trainer,
+      config: this.config,
+      baseDir: this.baseDir,
+    };
+    await saveCheckpoint(path, this.policy, { step, metadata });
+    this.lastCheckpoint = path;
+    await pruneCheckpoints(this.runDir, this.config.logging.keepCheckpoints);
+    (this.options.log ?? console.info)(`checkpoint ${path}`);
+    return path;
+  }
+
+  private promptText(example: PromptExample): string {
+    return this.config.prompt.template.replaceAll("{question}", example.question);
+  }
+
+  /** One GRPO step: generate, reward, advantages, μ passes of accumulated minibatch updates. */
+  private async runStep(step: number): Promise<{ metrics: Metrics; timing: StepTiming }> {
+    const { config, policy, tokenizer } = this;
+    const { groupSize: G, promptsPerStep, maxNewTokens, temperature, topK, topP } = config.rollout;
+    const refresh = this.objective.samplerRefreshPeriod ?? 1;
+    // α ← π_θ every v updates (off-policy GRPO Alg. 1); v = 1 is on-policy GRPO.
+    if ((step - 1) % refresh === 0) await this.rollout.setWeights(policy.getWeights());
+    const resetEvery = config.reference.resetEvery;
+    if (this.reference && resetEvery > 0 && step > 1 && (step - 1) % resetEvery === 0) {
+      this.reference.setWeights(policy.getWeights(), "policy weights");
+    }
+
+    const examples = this.prompts.nextBatch(promptsPerStep);
+    if (examples.length < promptsPerStep) {
+      throw new ConfigError("task", config.task, "the prompt split ran out of examples");
+    }
+    const promptTexts = examples.map((e) => this.promptText(e));
+    const promptIds = promptTexts.map((t) => tokenizer.encode(t, { bos: true }));
+    const C = policy.config.contextLength;
+    promptIds.forEach((p, i) => {
+      if (p.length + maxNewTokens > C) {
+        throw new ConfigError(
+          "rollout.maxNewTokens",
+          maxNewTokens,
+          `prompt ${JSON.stringify(promptTexts[i])} has ${p.length} tokens; prompt + maxNewTokens must fit the model's contextLength ${C}`,
+        );
+      }
+    });
+    const N = promptsPerStep * G;
+    const groupIds = new Int32Array(N);
+    const prompts: Int32Array[] = [];
+    for (let p = 0; p < promptsPerStep; p++) {
+      for (let g = 0; g < G; g++) {
+        groupIds[p * G + g] = p;
+        prompts.push(promptIds[p]);
+      }
+    }
+
+    let t0 = performance.now();
+    const generated = await this.rollout.generate({
+      prompts,
+      maxNewTokens,
+      temperature,
+      topK,
+      topP,
+      stopTokens: [tokenizer.eosId],
+      rng: this.sampleRng,
+    });
+    const generateSeconds = (performance.now() - t0) / 1000;
+    const completions = generated.completions;
+    const lengths = completions.map((c) => c.length);
+    const totalTokens = lengths.reduce((a, b) => a + b, 0);
+
+    t0 = performance.now();
+    const inputs: RewardInput[] = completions.map((c, i) => ({
+      prompt: promptTexts[groupIds[i]],
+      completion: tokenizer.decode(c, { skipSpecial: true }),
+      fields: examples[groupIds[i]].fields,
+      completionTokens: c.length,
+      truncated: !generated.stopped[i],
+    }));
+    const { total, components } = await this.scoreRewards(inputs, step);
+    const rewardSeconds = (performance.now() - t0) / 1000;
+    const rewards = Float64Array.from(total, (r) => r ?? 0);
+
+    // Advantages: the objective's own (off-policy GRPO eq. 2 with its zero-variance mask) or the estimator's.
+    let advantages: Float64Array;
+    let keep: Uint8Array | undefined;
+    let advantageMetrics: Readonly<Record<string, number>> = {};
+    if (hasOwnAdvantages(this.objective)) {
+      const own = this.objective.advantages(rewards, groupIds);
+      advantages = own.advantages;
+      keep = own.keep;
+      advantageMetrics = own.metrics;
+    } else {
+      const batch: Batch = {
+        numSteps: 1,
+        numEnvs: N,
+        rewards,
+        terminated: new Uint8Array(N).fill(1),
+        truncated: new Uint8Array(N),
+        groupIds,
+      };
+      const result = this.estimator.estimate(batch);
+      if (result.tokenAdvantages) {
+        throw new ConfigError(
+          "advantage",
+          this.config.advantage,
+          "per-token advantages are not supported by the GRPO trainer; use an outcome estimator such as group or rloo",
+        );
+      }
+      advantages = result.advantages;
+      advantageMetrics = result.metrics ?? {};
+    }
+
+    // Sequences prompt ++ completion, scored from the first completion token.
+    const sequences = completions.map((c, i) => {
+      const s = new Int32Array(prompts[i].length + c.length);
+      s.set(prompts[i]);
+      s.set(c, prompts[i].length);
+      return s;
+    });
+    const start = prompts.map((p) => p.length);
+    const trainable = sequences.map((_, i) => i).filter((i) => lengths[i] > 0);
+    const minibatchSize = config.train.minibatchSize ?? N;
+    const microBatchSize = config.train.microBatchSize ?? minibatchSize;
+    const scoreChunks = async (scorer: { score: RolloutEngine["score"] }): Promise<Float32Array[]> => {
+      const out: Float32Array[] = sequences.map(() => new Float32Array(0));
+      for (let a = 0; a < trainable.length; a += microBatchSize) {
+        const idx = trainable.slice(a, a + microBatchSize);
+        const r = await scorer.score({
+          sequences: idx.map((i) => sequences[i]),
+          start: idx.map((i) => start[i]),
+        });
+        idx.forEach((i, k) => {
+          out[i] = r.logprobs[k];
+        });
+      }
+      return out;
+    };
+    t0 = performance.now();
+    const needsOld =
+      config.train.iterations > 1 || refresh > 1 || this.objective.requires.includes("oldLogprobs");
+    // log α of the sampled tokens, from the sampler's own weights (π_old for μ > 1, α off-policy).
+    const oldLogprobs = needsOld ? await scoreChunks(this.rollout) : undefined;
+    const refLogprobs = this.reference ? await scoreChunks(this.reference) : undefined;
+    const wantsEntropy = this.objective.requires.includes("entropy");
+    const objectiveOptions = (
+      this.objective as { options?: { lossType?: string; gradientAccumulationSteps?: number } }
+    ).options;
+    const numMicro = minibatchSize / microBatchSize;
+    // Loss scaling for accumulation: dapo divides by the minibatch's token count (numItemsInBatch) and
+    // is exact as is; objectives that divide by their own gradientAccumulationSteps are rescaled to
+    // 1/numMicro; every other objective's micro-batch mean is weighted 1/numMicro.
+    const scale =
+      objectiveOptions?.lossType === "dapo"
+        ? 1
+        : (objectiveOptions?.gradientAccumulationSteps ?? 1) / numMicro;
+
+    const sums: Record<string, number> = {};
+    const counts: Record<string, number> = {};
+    const addMetric = (k: string, v: number) => {
+      if (!Number.isFinite(v)) return;
+      sums[k] = (sums[k] ?? 0) + v;
+      counts[k] = (counts[k] ?? 0) + 1;
+    };
+    const order = Int32Array.from(trainable);
+    for (let it = 0; it < config.train.iterations; it++) {
+      // Fisher–Yates with the shuffle stream: minibatch order is seeded and resumable.
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = this.shuffleRng.int(i + 1);
+        const t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+      }
+      for (let m = 0; m < order.length; m += minibatchSize) {
+        const minibatch = Array.from(order.subarray(m, m + minibatchSize));
+        const numItemsInBatch = minibatch.reduce((s, i) => s + (keep && !keep[i] ? 0 : lengths[i]), 0);
+        const micro: (() => tf.Scalar)[] = [];
+        for (let u = 0; u < minibatch.length; u += microBatchSize) {
+          const idx = minibatch.slice(u, u + microBatchSize);
+          micro.push(() => {
+            const lp = policy.sequenceLogProbs(
+              { sequences: idx.map((i) => sequences[i]), start: idx.map((i) => start[i]) },
+              { entropy: wantsEntropy },
+            );
+            const [B, L] = lp.logprobs.shape;
+            const mask = keep
+              ? tf.mul(
+                  lp.mask,
+                  tf.tensor2d(
+                    Float32Array.from(idx, (i) => keep[i]),
+                    [B, 1],
+                  ),
+                )
+              : lp.mask;
+            const lossInputs: LossInputs<tf.Tensor> = {
+              logprobs: lp.logprobs,
+              mask,
+              entropy: lp.entropy,
+              advantages: tf.tensor1d(Float32Array.from(idx, (i) => advantages[i])),
+              oldLogprobs: oldLogprobs
+                ? tf.tensor2d(
+                    padRows(
+                      idx.map((i) => oldLogprobs[i]),
+                      L,
+                    ),
+                    [B, L],
+                  )
+                : undefined,
+              refLogprobs: refLogprobs
+                ? tf.tensor2d(
+                    padRows(
+                      idx.map((i) => refLogprobs[i]),
+                      L,
+                    ),
+                    [B, L],
+                  )
+                : undefined,
+              truncated: tf.tensor1d(Float32Array.from(idx, (i) => (generated.stopped[i] ? 0 : 1))),
+              numItemsInBatch: Math.max(numItemsInBatch, 1),
+            };
+            const out = this.objective.loss(lossInputs);
+            for (const [k, v] of Object.entries(out.metrics)) {
+              if (k === "loss") continue;
+              addMetric(k, typeof v === "number" ? v : (v as tf.Tensor).dataSync()[0]);
+            }
+            return tf.mul(out.loss, scale) as tf.Scalar;
+          });
+        }
+        const lr = policy.adamw.currentLr;
+        const result = accumulatedStep(policy, micro);
+        addMetric("loss", result.loss);
+        addMetric("grad_norm", result.gradNorm);
+        addMetric("lr", lr);
+      }
+    }
+    const trainSeconds = (performance.now() - t0) / 1000;
+
+    const metrics: Record<string, number> = {
+      reward: mean(rewards),
+      "reward/std": std(rewards),
+    };
+    for (const [label, scores] of Object.entries(components)) {
+      const valid = scores.filter((s): s is number => s !== null);
+      if (valid.length) metrics[`reward/${label}`] = mean(valid);
+    }
+    const accuracyScores = components[config.train.accuracyReward];
+    if (accuracyScores) {
+      metrics.accuracy = mean(accuracyScores.map((s) => (s !== null && s > 0 ? 1 : 0)));
+    }
+    metrics["advantage/mean"] = mean(advantages);
+    metrics["advantage/std"] = std(advantages);
+    for (const [k, v] of Object.entries(advantageMetrics)) if (Number.isFinite(v)) metrics[k] = v;
+    for (const k of Object.keys(sums)) metrics[k] = sums[k] / counts[k];
+    metrics["completion_length/mean"] = mean(lengths);
+    metrics["completion_length/clipped_ratio"] = mean(generated.stopped.map((s) => (s ? 0 : 1)));
+    metrics.tokens = totalTokens;
+
+    const perStep = config.logging.samplesPerStep;
+    for (let k = 0; k < Math.min(perStep, N); k++) {
+      // One completion per prompt first, so the samples show different prompts.
+      const i = (k % promptsPerStep) * G + Math.floor(k / promptsPerStep);
+      if (i >= N) continue;
+      this.samplesFile.write({
+        step,
+        prompt: inputs[i].prompt,
+        completion: inputs[i].completion,
+        answer: examples[groupIds[i]].answer,
+        rewards: Object.fromEntries(Object.entries(components).map(([l, s]) => [l, s[i]])),
+        total_reward: total[i],
+        advantage: advantages[i],
+      });
+    }
+    return {
+      metrics,
+      timing: {
+        generateSeconds,
+        rewardSeconds,
+        trainSeconds,
+        tokensPerSecond: generateSeconds > 0 ? totalTokens / generateSeconds : 0,
+      },
+    };
+  }
+
+  private async scoreRewards(
+    inputs: readonly RewardInput[],
+    step: number,
+  ): Promise<{ total: (number | null)[]; components: Record<string, readonly (number | null)[]> }> {
+    const { reward } = this;
+    try {
+      if (isDetailedReward(reward)) {
+        const detailed = await reward.scoreDetailed(inputs);
+        return { total: [...detailed.total], components: detailed.components };
+      }
+      const scores = await reward.score(inputs);
+      if (!Array.isArray(scores) || scores.length !== inputs.length) {
+        throw new Error(
+          `returned ${Array.isArray(scores) ? scores.length : typeof scores} scores for ${inputs.length} completions`,
+        );
+      }
+      scores.forEach((s, i) => {
+        if (s !== null && !Number.isFinite(s))
+          throw new Error(`score ${i} is ${s}; return a finite number or null`);
+      });
+      return { total: [...scores], components: { [reward.name]: scores } };
+    } catch (error) {
+      throw new RewardError(
+        `reward "${reward.name}" failed at step ${step}: ${(error as Error).message}. ` +
+          "Fix the reward plugin, or list it as a component of a composite reward (reward: [ ... ]), which records failures as 0 instead of stopping",
+      );
+    }
+  }
+
+  /**
+   * Greedy (temperature 0) accuracy on `split`: each reward component of `rewards` (default: the run's
+   * reward) as the fraction of examples it scores above 0.
+   */
+  async evaluate(
+    options: {
+      readonly split?: "train" | "test";
+      readonly limit?: number;
+      readonly batchSize?: number;
+      readonly label?: string;
+    } = {},
+  ): Promise<GrpoEvaluation> {
+    return evaluateGreedyAccuracy({
+      model: this.policy,
+      tokenizer: this.tokenizer,
+      task: this.task,
+      reward: this.reward,
+      template: this.config.prompt.template,
+      maxNewTokens: this.config.rollout.maxNewTokens,
+      split: options.split ?? "test",
+      limit: options.limit,
+      batchSize: options.batchSize,
+      label: options.label ?? `step ${this.step}`,
+      step: this.step,
+    });
+  }
+
+  /** Frees the models and the run's container. */
+  async dispose(): Promise<void> {
+    await this.flush();
+    this.policy.dispose();
+    await this.rollout.dispose();
+    this.reference?.dispose();
+    await this.container.dispose();
+  }
+}
+
+/** Inputs of {@link evaluateGreedyAccuracy}. */
+export interface GreedyAccuracyOptions {
+  readonly model: GptModel;
+  readonly tokenizer: CharTokenizer;
+  readonly task: PromptTask;
+  readonly reward: RewardFunction;
+  readonly template: string;
+  readonly maxNewTokens: number;
+  readonly split: "train" | "test";
+  readonly limit?: number;
+  readonly batchSize?: number;
+  readonly label: string;
+  readonly step: number;
+}
+
+/**
+ * Greedy completions of the first `limit` examples of a split, scored by `reward`; accuracy per
+ * component is the fraction scored above 0 (per the whole reward for a non-composite one).
+ */
+export async function evaluateGreedyAccuracy(o: GreedyAccuracyOptions): Promise<GrpoEvaluation> {
+  const examples = o.task.examples(o.split).slice(0, o.limit ?? Number.POSITIVE_INFINITY);
+  if (examples.length === 0) throw new ConfigError("eval.split", o.split, "this split holds no examples");
+  const batch = o.batchSize ?? 32;
+  const hits: Record<string, number> = {};
+  for (let a = 0; a < examples.length; a += batch) {
+    const part = examples.slice(a, a + batch);
+    const texts = part.map((e) => o.template.replaceAll("{question}", e.question));
+    const out = await o.model.generate({
+      prompts: texts.map((t) => o.tokenizer.encode(t, { bos: true })),
+      maxNewTokens: o.maxNewTokens,
+      temperature: 0,
+      stopTokens: [o.tokenizer.eosId],
+      rng: createRng(0),
+    });
+    const inputs: RewardInput[] = out.completions.map((c, i) => ({
+      prompt: texts[i],
+      completion: o.tokenizer.decode(c, { skipSpecial: true }),
+      fields: part[i].fields,
+      completionTokens: c.length,
+      truncated: !out.stopped[i],
+    }));
+    const components: Record<string, readonly (number | null)[]> = isDetailedReward(o.reward)
+      ? (await o.reward.scoreDetailed(inputs)).components
+      : { [o.reward.name]: await o.reward.score(inputs) };
+    for (const [label, scores] of Object.entries(components)) {
+      hits[label] = (hits[label] ?? 0) + scores.filter((s) => s !== null && s > 0).length;
+    }
+  }
+  const accuracy = Object.fromEntries(Object.entries(hits).map(([k, v]) => [k, v / examples.length]));
+  return { label: o.label, step: o.step, n: examples.length, accuracy };
+}
