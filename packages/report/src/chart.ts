@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { Resvg } from "@resvg/resvg-js";
+import { type ResvgRenderOptions, renderAsync } from "@resvg/resvg-js";
 import { parse as parseVega, View } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { decimate, ema, type SeriesGroup } from "./series.js";
@@ -182,6 +182,20 @@ export function scopeSvgIds(svg: string, prefix: string): string {
     );
 }
 
+/**
+ * Sets an SVG's display size to `factor` × its own (the viewBox keeps the drawing), so charts drawn at
+ * print sizes read comfortably on screen.
+ */
+export function enlargeSvg(svg: string, factor: number): string {
+  return svg.replace(
+    /^(<svg\b[^>]*?)\swidth="([\d.]+)"\sheight="([\d.]+)"/,
+    (_all, head: string, w: string, h: string) => {
+      const round = (v: number) => Math.round(v * 100) / 100;
+      return `${head} width="${round(Number(w) * factor)}" height="${round(Number(h) * factor)}"`;
+    },
+  );
+}
+
 let fontFiles: string[] | undefined;
 
 function chartFontFiles(): string[] {
@@ -195,11 +209,12 @@ function chartFontFiles(): string[] {
 }
 
 /**
- * Rasterises an SVG with resvg at `scale` × its size, on white. Fonts come from the `dejavu-fonts-ttf`
- * package rather than the system, so the PNG looks the same on every machine, fonts installed or not.
+ * Rasterises an SVG with resvg at `scale` × its size, on white, off the main thread. Fonts come from the
+ * `dejavu-fonts-ttf` package rather than the system, so the PNG looks the same on every machine, fonts
+ * installed or not.
  */
-export function svgToPng(svg: string, scale: number): Buffer {
-  const resvg = new Resvg(svg, {
+export async function svgToPng(svg: string, scale: number): Promise<Buffer> {
+  const options: ResvgRenderOptions = {
     fitTo: { mode: "zoom", value: scale },
     background: "white",
     font: {
@@ -208,6 +223,6 @@ export function svgToPng(svg: string, scale: number): Buffer {
       defaultFontFamily: chartFont,
       sansSerifFamily: chartFont,
     },
-  });
-  return resvg.render().asPng();
+  };
+  return (await renderAsync(svg, options)).asPng();
 }

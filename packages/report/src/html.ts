@@ -97,11 +97,12 @@ dl.config dt { font: 12.5px ui-monospace, "DejaVu Sans Mono", monospace; color: 
 dl.config dd { margin: 0 0 0 auto; text-align: right; overflow-wrap: anywhere; }
 figure.chart { margin: 18px 0 28px; }
 figure.chart svg { display: block; max-width: 100%; height: auto; }
+figure.chart figcaption { margin-top: 2px; }
 figure.chart figcaption { color: var(--muted); font-size: 13px; }
 figure.chart figcaption a { color: #1a5fb4; }
 table.samples { width: 100%; font-size: 13px; }
 table.samples pre { margin: 0; white-space: pre-wrap; word-break: break-word; max-height: 16em; overflow: auto; font: 12.5px/1.45 ui-monospace, "DejaVu Sans Mono", monospace; }
-table.samples td.prompt { max-width: 260px; }
+table.samples td.prompt { min-width: 180px; max-width: 280px; }
 table.samples td.completion { min-width: 320px; }
 td.reward-1 { background: #e7f5ea; } td.reward-0 { background: #fbeaea; }
 `;

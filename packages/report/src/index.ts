@@ -5,6 +5,7 @@ export {
   chartFont,
   chartSpec,
   chartTitle,
+  enlargeSvg,
   renderSvg,
   scopeSvgIds,
   seriesLabel,

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { assertInRange, assertInteger, ConfigError } from "@rlts/core";
-import { chartSpec, chartTitle, renderSvg, scopeSvgIds, svgToPng } from "./chart.js";
+import { chartSpec, chartTitle, enlargeSvg, renderSvg, scopeSvgIds, svgToPng } from "./chart.js";
 import { ReportInputError } from "./errors.js";
 import { renderHtml } from "./html.js";
 import {
@@ -52,7 +52,7 @@ export const reportDefaults = {
   /** Per-step GRPO rewards are noisy; a window that grows with the run keeps the trend readable. */
   smoothing: "auto" as number | "auto",
   maxSamples: 40,
-  maxPoints: 1500,
+  maxPoints: 1000,
   width: 640,
   height: 240,
   pngScale: 2,
@@ -153,22 +153,26 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   const style = { width: o.width, height: o.height, smoothing: o.smoothing, maxPoints: o.maxPoints };
   const taken = new Set<string>();
   const charts: (ReportChart & { svg: string })[] = [];
+  const pngs: Promise<void>[] = [];
   for (const group of groups) {
     const name = fileName(group.name, taken);
     const svg = await renderSvg(chartSpec(group, style));
     const svgPath = join(chartDir, `${name}.svg`);
     const pngPath = join(chartDir, `${name}.png`);
     await writeFile(svgPath, svg);
-    await writeFile(pngPath, svgToPng(svg, o.pngScale));
+    // resvg rasterises on the thread pool while Vega lays out the next chart.
+    pngs.push(svgToPng(svg, o.pngScale).then((png) => writeFile(pngPath, png)));
     charts.push({
       name,
       title: chartTitle(group.name),
       series: group.series.map((s) => s.key),
       svgPath,
       pngPath,
-      svg: scopeSvgIds(svg, `chart-${name}`),
+      svg: enlargeSvg(scopeSvgIds(svg, `chart-${name}`), 1.25),
     });
   }
+
+  await Promise.all(pngs);
 
   const sortedSamples = samples.every((s, i) => i === 0 || samples[i - 1].step <= s.step)
     ? samples
