@@ -128,6 +128,11 @@ export class OnPolicyTrainer {
   private readonly actionSize: number;
   private readonly discrete: boolean;
   private vec?: VecEnv;
+  /**
+   * The sampling policy α of off-policy GRPO: a copy of the policy refreshed every
+   * `objective.samplerRefreshPeriod` updates (Alg. 1 of arXiv 2505.22257). Absent when v = 1.
+   */
+  readonly sampler?: MlpPolicy;
 
   private constructor(
     options: ResolvedOnPolicyOptions,
@@ -153,6 +158,11 @@ export class OnPolicyTrainer {
     this.actionSize = probe.actionSpace.size;
     this.discrete = probe.actionSpace instanceof Discrete;
     this.checkRequirements();
+    const v = this.objective.samplerRefreshPeriod ?? 1;
+    if (v > 1) {
+      this.sampler = new MlpPolicy({ ...policy.options, hidden: [...policy.options.hidden] });
+      this.sampler.setWeights(policy.getWeights());
+    }
   }
 
   /**
@@ -271,6 +281,10 @@ export class OnPolicyTrainer {
         metrics.episode_return = mean(rollout.episodeReturns);
       }
       updates++;
+      // Off-policy GRPO: "if k mod v = 0, push π_θ to the sampler" (arXiv 2505.22257 Alg. 1, FORMULAS §6)
+      if (this.sampler && updates % (this.objective.samplerRefreshPeriod ?? 1) === 0) {
+        this.sampler.setWeights(this.policy.getWeights());
+      }
       metrics.env_steps = envSteps;
       metrics.steps_per_second = envSteps / ((performance.now() - start) / 1000);
       if (envSteps >= nextEval) {
@@ -315,6 +329,7 @@ export class OnPolicyTrainer {
   /** Frees the policy's tensors and closes the environments. */
   dispose(): void {
     this.vec?.close();
+    this.sampler?.dispose();
     this.policy.dispose();
   }
 
@@ -342,10 +357,11 @@ export class OnPolicyTrainer {
     let obs: Float32Array = startObs;
     for (let t = 0; t < T; t++) {
       obsBuf.set(obs, t * E * S);
-      const act = this.policy.act(obs, this.rng);
+      const act = (this.sampler ?? this.policy).act(obs, this.rng);
       actions.set(act.actions, t * E * A);
       logprobs.set(act.logprobs, t * E);
-      values.set(act.values as Float64Array, t * E);
+      // V(s_t) always comes from the learner's value function, also when a stale sampler acts.
+      values.set(this.sampler ? this.valuesOf(obs) : (act.values as Float64Array), t * E);
       const r = vec.step(act.actions);
       rewards.set(r.rewards, t * E);
       terminated.set(r.terminated, t * E);
@@ -575,7 +591,7 @@ export class OnPolicyTrainer {
       rows.forEach((b, i) => {
         obs.set(current.subarray(b * S, (b + 1) * S), i * S);
       });
-      const act = this.policy.act(obs, this.rng);
+      const act = (this.sampler ?? this.policy).act(obs, this.rng);
       rows.forEach((b, i) => {
         const ep = episodes[b];
         for (let k = 0; k < S; k++) ep.obs.push(obs[i * S + k]);
