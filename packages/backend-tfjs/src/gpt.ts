@@ -169,16 +169,18 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
       const b = `blocks.${l}`;
       const h = layerNorm(x, p(`${b}.ln1.gamma`) as tf.Tensor1D, p(`${b}.ln1.beta`) as tf.Tensor1D);
       const qkv = linear(h, p(`${b}.attn.wqkv`) as tf.Tensor2D, p(`${b}.attn.bqkv`) as tf.Tensor1D);
-      // [N, 3d] → [B, T, 3H, dh] → [B, 3H, T, dh]; columns are [q | k | v], each split into H heads.
-      const heads = tf.transpose(tf.reshape(qkv, [B, T, 3 * H, dh]), [0, 2, 1, 3]);
+      // [N, 3d] = [B, T, 3H, dh] → [3H, B, T, dh]: q, k, v are then contiguous slices of the first
+      // axis (head-major batches of [T, dh]); qkv columns are [q | k | v], each split into H heads.
+      const heads = tf.transpose(tf.reshape(qkv, [B, T, 3 * H, dh]), [2, 0, 1, 3]);
       const part = (i: number) =>
-        tf.reshape(tf.slice(heads, [0, i * H, 0, 0], [B, H, T, dh]), [B * H, T, dh]);
+        tf.reshape(tf.slice(heads, [i * H, 0, 0, 0], [H, B, T, dh]), [H * B, T, dh]);
       const q = tf.mul(part(0), scale) as tf.Tensor3D;
       const kT = tf.transpose(part(1), [0, 2, 1]) as tf.Tensor3D;
       const v = part(2) as tf.Tensor3D;
       // Scaled dot-product attention (Vaswani et al. 2017 eq. 1) with the causal mask.
       const att = softmax(tf.add(batchMatmul(q, kT), mask)) as tf.Tensor3D;
-      const y = tf.reshape(tf.transpose(tf.reshape(batchMatmul(att, v), [B, H, T, dh]), [0, 2, 1, 3]), [
+      // [H·B, T, dh] → [B, T, H, dh] → [N, d]: heads concatenated in head order.
+      const y = tf.reshape(tf.transpose(tf.reshape(batchMatmul(att, v), [H, B, T, dh]), [1, 2, 0, 3]), [
         N,
         d,
       ]);
