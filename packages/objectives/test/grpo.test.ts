@@ -30,6 +30,7 @@ const maskRows = [
   [1, 1, 1],
   [1, 1, 0],
 ];
+const baseMask = maskRows;
 const A = [1.5, -0.5];
 const H = [
   [1, 2, 3],
@@ -188,7 +189,7 @@ describe("grpo options against hand-worked values", () => {
 });
 
 /** FORMULAS §5.2–5.4 in float64 as a function of the flat log-probs, written independently of the tfjs code. */
-function reference(flat: number[], o: GrpoOptions): number {
+function reference(flat: number[], o: GrpoOptions, maskRows = baseMask): number {
   const lp = [flat.slice(0, 3), flat.slice(3, 6)];
   const el = o.epsilon ?? 0.2;
   const eh = o.epsilonHigh ?? el;
@@ -241,6 +242,32 @@ describe("grpo gradients against float64 central differences", () => {
     // Padding positions carry no gradient, and the finite differences agree.
     expect(g[5]).toBe(0);
     expectGradientsClose(g, fd);
+    for (const t of Object.values(x)) t?.dispose();
+  });
+});
+
+describe("grpo gradients with masking and the entropy bonus", () => {
+  it("maskTruncatedCompletions: the truncated row gets no gradient, the rest matches finite differences", () => {
+    const o: GrpoOptions = { lossType: "grpo", maskTruncatedCompletions: true, beta: 0.04 };
+    const x = tensors({ truncated: [0, 1] });
+    const g = gradientAt((lp) => grpoLoss({ ...x, logprobs: lp }, o).loss, x.logprobs);
+    const truncatedMask = [
+      [1, 1, 1],
+      [0, 0, 0],
+    ];
+    expectGradientsClose(
+      g,
+      centralDifferences((f) => reference(f, o, truncatedMask), logp.flat()),
+    );
+    expect(g.slice(3)).toEqual([0, 0, 0]);
+    for (const t of Object.values(x)) t?.dispose();
+  });
+
+  it("entropyCoef: ∂loss/∂H_{i,t} = −entropyCoef·m_{i,t}/Σm", () => {
+    const x = tensors();
+    const g = gradientAt((h) => grpoLoss({ ...x, entropy: h }, { entropyCoef: 0.1 }).loss, x.entropy);
+    // −0.1/5 on the five active tokens, 0 on the padding
+    expectGradientsClose(g, [-0.02, -0.02, -0.02, -0.02, -0.02, 0], 1e-6);
     for (const t of Object.values(x)) t?.dispose();
   });
 });

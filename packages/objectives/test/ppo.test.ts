@@ -167,6 +167,14 @@ describe("ppo gradients against float64 central differences", () => {
     ],
     ["sb3 clipped", { valueLoss: "sb3", clipValue: true, normalizeAdvantages: "none" }],
     ["sb3 unclipped", { valueLoss: "sb3", clipValue: false, normalizeAdvantages: "none" }],
+    [
+      "sb3 clipped, clipRangeVf 0.15",
+      { valueLoss: "sb3", clipValue: true, normalizeAdvantages: "none", clipRangeVf: 0.15 },
+    ],
+    [
+      "cleanrl clipped, clipRange 0.1",
+      { valueLoss: "cleanrl", clipValue: true, normalizeAdvantages: "none", clipRange: 0.1 },
+    ],
   ] as const)("%s", (_, opts) => {
     const o = { ...base, ...opts };
     const fixed = inputs();
