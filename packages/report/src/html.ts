@@ -202,13 +202,14 @@ function samplesSection(samples: readonly Sample[], total: number): string {
     for (const k of Object.keys(s.rewards ?? {})) if (!components.includes(k)) components.push(k);
   const hasAnswer = samples.some((s) => s.answer != null);
   const hasTotal = samples.some((s) => s.total_reward != null);
-  const head = `<tr><th class="num">step</th><th>prompt</th><th>completion</th>${hasAnswer ? "<th>answer</th>" : ""}${components.map((c) => `<th class="num">${escapeHtml(c)}</th>`).join("")}${hasTotal ? '<th class="num">total</th>' : ""}</tr>`;
+  const hasAdvantage = samples.some((s) => s.advantage != null);
+  const head = `<tr><th class="num">step</th><th>prompt</th><th>completion</th>${hasAnswer ? "<th>answer</th>" : ""}${components.map((c) => `<th class="num">${escapeHtml(c)}</th>`).join("")}${hasTotal ? '<th class="num">total</th>' : ""}${hasAdvantage ? '<th class="num">advantage</th>' : ""}</tr>`;
   const rows = samples.map((s) => {
     const rewards = components.map((c) => {
       const r = s.rewards?.[c];
       return `<td class="num${rewardClass(r)}" data-component="${escapeHtml(c)}">${r == null ? "–" : formatNumber(r)}</td>`;
     });
-    return `<tr class="sample"><td class="num">${formatNumber(s.step)}</td><td class="prompt"><pre>${escapeHtml(s.prompt)}</pre></td><td class="completion"><pre>${escapeHtml(s.completion)}</pre></td>${hasAnswer ? `<td>${s.answer == null ? "–" : escapeHtml(String(s.answer))}</td>` : ""}${rewards.join("")}${hasTotal ? `<td class="num">${s.total_reward == null ? "–" : formatNumber(s.total_reward)}</td>` : ""}</tr>`;
+    return `<tr class="sample"><td class="num">${formatNumber(s.step)}</td><td class="prompt"><pre>${escapeHtml(s.prompt)}</pre></td><td class="completion"><pre>${escapeHtml(s.completion)}</pre></td>${hasAnswer ? `<td>${s.answer == null ? "–" : escapeHtml(String(s.answer))}</td>` : ""}${rewards.join("")}${hasTotal ? `<td class="num total">${s.total_reward == null ? "–" : formatNumber(s.total_reward)}</td>` : ""}${hasAdvantage ? `<td class="num advantage">${s.advantage == null ? "–" : formatNumber(s.advantage)}</td>` : ""}</tr>`;
   });
   const shown =
     samples.length < total

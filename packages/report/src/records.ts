@@ -23,6 +23,8 @@ export interface Sample {
   readonly rewards?: Readonly<Record<string, number | null>>;
   /** The combined reward the policy was trained on. */
   readonly total_reward?: number | null;
+  /** The completion's advantage (its reward relative to its group, for GRPO). */
+  readonly advantage?: number | null;
 }
 
 /** Accuracy of one evaluation pass (`"base"` before training, `"final"` after). */
@@ -90,9 +92,11 @@ export function parseSample(value: unknown): Sample {
       }
     }
   }
-  const total = value.total_reward;
-  if (total != null && (typeof total !== "number" || !Number.isFinite(total))) {
-    fail(`"total_reward" is ${describeValue(total)}; use a finite number`);
+  for (const field of ["total_reward", "advantage"] as const) {
+    const v = value[field];
+    if (v != null && (typeof v !== "number" || !Number.isFinite(v))) {
+      fail(`"${field}" is ${describeValue(v)}; use a finite number`);
+    }
   }
   return value as unknown as Sample;
 }

@@ -86,6 +86,8 @@ function samples(): Sample[] {
     answer: q.answer.split("####").pop()!.trim(),
     rewards: { "math-correctness": i === 0 ? 1 : 0, format: i === 1 ? 0 : 1 },
     total_reward: i === 0 ? 2 : i === 1 ? 0 : 1,
+    // Only the first sample has an advantage: 1.1547 shows as 1.155 (four significant digits).
+    ...(i === 0 ? { advantage: 1.1547 } : {}),
   }));
 }
 
@@ -172,7 +174,11 @@ describe("writeReport", () => {
         ["format", "1"],
       ],
     ]);
-    expect(rows.map((row) => textOf(row.childNodes[row.childNodes.length - 1]))).toEqual(["2", "0", "1"]);
+    const cellText = (cls: string) =>
+      rows.map((row) => textOf(row.childNodes.find((c) => "tagName" in c && hasClass(c, cls))!));
+    expect(cellText("total")).toEqual(["2", "0", "1"]);
+    // Only the first sample carries an advantage; the others show a dash.
+    expect(cellText("advantage")).toEqual(["1.155", "–", "–"]);
   });
 
   it("puts the accuracy numbers in the table, strict before lenient, and the change in points", async () => {
