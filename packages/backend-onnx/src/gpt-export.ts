@@ -7,11 +7,12 @@ export type FullGptConfig = Required<GptConfig>;
 
 /** Options of {@link exportGpt}. */
 export interface GptExportOptions {
-  /** Add past key/value inputs and present key/value outputs (the decode graph). Default false. */
+  /** Add past key/value inputs and new key/value outputs (the decode graph). Default false. */
   readonly kvCache?: boolean;
   /**
-   * Store these weights in the file as initializers. They stay graph inputs too, so a feed of the same
-   * name overrides them (weight sync without re-export). Default: none (weights are required inputs).
+   * Store these weights in the file as initializers. They stay graph inputs too (ONNX's overridable
+   * defaults; onnxruntime-node ignores feeds for them, so `OnnxGpt.fromFiles` lifts them out into feeds
+   * and weight sync replaces them). Default: none (weights are required inputs).
    */
   readonly weights?: Weights;
 }
@@ -126,7 +127,8 @@ export function checkWeights(
  * `attention_mask` int64 [batch, total] (1 = attend, 0 = padding; total = past + seq), every weight
  * under its backend-tfjs name, and with `kvCache` `past_key.{l}` / `past_value.{l}` float32
  * [batch, nHeads, past, dModel/nHeads] (past may be 0). Outputs: `logits` float32 [batch, seq, vocab]
- * and with `kvCache` `present_key.{l}` / `present_value.{l}` [batch, nHeads, total, dModel/nHeads].
+ * and with `kvCache` `new_key.{l}` / `new_value.{l}` [batch, nHeads, seq, dModel/nHeads]: the keys and
+ * values of this call's tokens, which the caller writes into its cache (the past of the next call).
  * Query i (absolute column past + i) attends to columns j ≤ past + i whose mask is 1.
  */
 export function exportGpt(config: GptConfig, options: GptExportOptions = {}): Uint8Array {
@@ -149,7 +151,9 @@ export function exportGpt(config: GptConfig, options: GptExportOptions = {}): Ui
   // Additive attention bias [batch, 1, seq, total]: 0 where allowed, −1e9 where masked.
   const T = g.op1("Shape", [ids], { start: 1, end: 2 });
   const S = g.op1("Shape", [mask], { start: 1, end: 2 });
-  const P = g.op1("Squeeze", [g.op1("Sub", [S, T])]);
+  const past = g.op1("Sub", [S, T]);
+  const P = g.op1("Squeeze", [past]);
+  const pastAndSeq = kvCache ? g.op1("Concat", [past, T], { axis: 0 }) : "";
   const ones = g.op1("Expand", [g.scalar(1), g.op1("Concat", [T, S], { axis: 0 })]);
   // Lower triangle with offset past: query i may see key j ≤ past + i (causal mask).
   const allowed = g.op1("Trilu", [ones, P], { upper: 0 });
@@ -189,26 +193,30 @@ export function exportGpt(config: GptConfig, options: GptExportOptions = {}): Ui
     const heads = g.op1("Transpose", [g.op1("Reshape", [qkv, headsShape])], { perm: [0, 2, 1, 3] });
     const [q0, k, v] = g.op("Split", [heads, splitSizes], { axis: 1 }, 3);
     const q = g.op1("Mul", [q0, scale]);
-    let kAll = k;
-    let vAll = v;
+    const kT = (keys: string) => g.op1("Transpose", [keys], { perm: [0, 1, 3, 2] });
+    let y: string;
     if (kvCache) {
+      // Scores against the cached keys and the new keys side by side ([past | seq] columns, the order of
+      // attention_mask), one softmax over both, then att·v summed over the two parts: the same maths as
+      // attending to concat(past, new) without copying the cache inside the graph.
       const pastK = g.input(`past_key.${l}`, "float32", ["batch", H, "past", dh]);
       const pastV = g.input(`past_value.${l}`, "float32", ["batch", H, "past", dh]);
-      kAll = g.op1("Concat", [pastK, k], { axis: 2 });
-      vAll = g.op1("Concat", [pastV, v], { axis: 2 });
-      g.output(kAll, `present_key.${l}`, "float32", ["batch", H, "total", dh]);
-      g.output(vAll, `present_value.${l}`, "float32", ["batch", H, "total", dh]);
+      g.output(k, `new_key.${l}`, "float32", ["batch", H, "seq", dh]);
+      g.output(v, `new_value.${l}`, "float32", ["batch", H, "seq", dh]);
+      const scores = g.op1("Add", [
+        g.op1("Concat", [g.op1("MatMul", [q, kT(pastK)]), g.op1("MatMul", [q, kT(k)])], { axis: -1 }),
+        bias,
+      ]);
+      // Scaled dot-product attention (Vaswani et al. 2017 eq. 1), as backend-tfjs: softmax(q/√dh·kᵀ + mask)·v.
+      const att = g.op1("Softmax", [scores], { axis: -1 });
+      const [attPast, attNew] = g.op("Split", [att, pastAndSeq], { axis: -1 }, 2);
+      y = g.op1("Add", [g.op1("MatMul", [attPast, pastV]), g.op1("MatMul", [attNew, v])]);
+    } else {
+      // Scaled dot-product attention (Vaswani et al. 2017 eq. 1), as backend-tfjs: softmax(q/√dh·kᵀ + mask)·v.
+      const att = g.op1("Softmax", [g.op1("Add", [g.op1("MatMul", [q, kT(k)]), bias])], { axis: -1 });
+      y = g.op1("MatMul", [att, v]);
     }
-    // Scaled dot-product attention (Vaswani et al. 2017 eq. 1), as backend-tfjs: softmax(q/√dh·kᵀ + mask)·v.
-    const scores = g.op1("Add", [
-      g.op1("MatMul", [q, g.op1("Transpose", [kAll], { perm: [0, 1, 3, 2] })]),
-      bias,
-    ]);
-    const att = g.op1("Softmax", [scores], { axis: -1 });
-    const y = g.op1("Reshape", [
-      g.op1("Transpose", [g.op1("MatMul", [att, vAll])], { perm: [0, 2, 1, 3] }),
-      mergeShape,
-    ]);
+    y = g.op1("Reshape", [g.op1("Transpose", [y], { perm: [0, 2, 1, 3] }), mergeShape]);
     x = g.op1("Add", [x, linear(y, `${p}.attn.wo`, `${p}.attn.bo`)]);
     const h2 = layerNorm(x, `${p}.ln2`);
     const a = linear(h2, `${p}.mlp.w1`, `${p}.mlp.b1`);

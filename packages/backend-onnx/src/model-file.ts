@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
-import { fromBinary } from "@bufbuild/protobuf";
-import { RltsError } from "@rlts/core";
-import { type ModelProto, ModelProtoSchema } from "onnx-buf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { type NamedTensor, RltsError } from "@rlts/core";
+import { GraphProtoSchema, type ModelProto, ModelProtoSchema, TensorProto_DataType } from "onnx-buf";
 
 /** An ONNX model file is missing, unreadable, truncated, not ONNX, or of an unsupported opset. */
 export class OnnxModelFileError extends RltsError {
@@ -17,12 +17,12 @@ export class OnnxModelFileError extends RltsError {
 export interface OpsetRange {
   /** Lowest ai.onnx opset accepted. Default 7 (the oldest onnxruntime runs). */
   readonly minOpset?: number;
-  /** Highest ai.onnx opset accepted. Default 23. */
+  /** Highest ai.onnx opset accepted. Default 26 (the newest onnxruntime-node 1.30 loads). */
   readonly maxOpset?: number;
 }
 
 /** Defaults of {@link OpsetRange}. */
-export const opsetRangeDefaults = { minOpset: 7, maxOpset: 23 } as const;
+export const opsetRangeDefaults = { minOpset: 7, maxOpset: 26 } as const;
 
 /** A decoded ONNX model and its bytes. */
 export interface OnnxModelFile {
@@ -89,4 +89,57 @@ export function readOnnxModelFile(file: string, range: OpsetRange = {}): OnnxMod
     throw new OnnxModelFileError(file, `cannot be read (${(error as Error).message})`);
   }
   return decodeOnnxModel(file, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), range);
+}
+
+/**
+ * Takes the stored values of the graph inputs `names` out of a model: returns them as weights and the
+ * model bytes without those initializers. onnxruntime-node lists an initializer that is also a graph
+ * input under neither `inputNames` nor the feeds it accepts, so a feed could not override it; as plain
+ * inputs the weights are fed every run and weight sync replaces them.
+ */
+export function extractStoredWeights(
+  file: OnnxModelFile,
+  names: readonly string[],
+): { readonly bytes: Uint8Array; readonly weights: Map<string, NamedTensor> } {
+  const wanted = new Set(names);
+  const graph = file.model.graph;
+  const weights = new Map<string, NamedTensor>();
+  if (!graph) return { bytes: file.bytes, weights };
+  const kept = graph.initializer.filter((t) => {
+    if (!wanted.has(t.name)) return true;
+    if (t.dataType !== TensorProto_DataType.FLOAT) {
+      throw new OnnxModelFileError(
+        file.file,
+        `stored weight "${t.name}" is not float32 (data type ${t.dataType})`,
+      );
+    }
+    const shape = t.dims.map((d) => Number(d));
+    const size = shape.reduce((a, b) => a * b, 1);
+    let data: Float32Array;
+    if (t.rawData.length > 0) {
+      if (t.rawData.length !== size * 4) {
+        throw new OnnxModelFileError(
+          file.file,
+          `stored weight "${t.name}" has ${t.rawData.length} bytes, expected ${size * 4}`,
+        );
+      }
+      data = new Float32Array(new Uint8Array(t.rawData).buffer);
+    } else {
+      data = Float32Array.from(t.floatData);
+      if (data.length !== size) {
+        throw new OnnxModelFileError(
+          file.file,
+          `stored weight "${t.name}" has ${data.length} values, expected ${size}`,
+        );
+      }
+    }
+    weights.set(t.name, { shape, data });
+    return false;
+  });
+  if (weights.size === 0) return { bytes: file.bytes, weights };
+  const model = create(ModelProtoSchema, {
+    ...file.model,
+    graph: create(GraphProtoSchema, { ...graph, initializer: kept }),
+  });
+  return { bytes: toBinary(ModelProtoSchema, model), weights };
 }

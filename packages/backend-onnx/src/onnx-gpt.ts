@@ -23,7 +23,13 @@ import {
   gptWeightShapes,
   resolveGptConfig,
 } from "./gpt-export.js";
-import { decodeOnnxModel, type OnnxModelFile, OnnxModelFileError, readOnnxModelFile } from "./model-file.js";
+import {
+  decodeOnnxModel,
+  extractStoredWeights,
+  type OnnxModelFile,
+  OnnxModelFileError,
+  readOnnxModelFile,
+} from "./model-file.js";
 import { createSession, floatTensor, int64Tensor, type SessionOptions } from "./session.js";
 
 /** Options of {@link OnnxGpt}: onnxruntime session settings. */
@@ -57,11 +63,6 @@ function gptFile(file: OnnxModelFile, kvCache: boolean): FullGptConfig {
     );
   }
   return resolveGptConfig(JSON.parse(json) as GptConfig);
-}
-
-/** Names of the float32 initializers stored in a file (weights baked in at export). */
-function storedWeights(file: OnnxModelFile): Set<string> {
-  return new Set(file.model.graph?.initializer.map((t) => t.name) ?? []);
 }
 
 /**
@@ -142,17 +143,30 @@ export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver 
         `its GPT config ${JSON.stringify(cfgDecode)} differs from ${fullFile.file}'s ${JSON.stringify(cfg)}`,
       );
     }
-    const names = gptWeightShapes(cfg).map(([n]) => n);
-    const inBoth = (f: OnnxModelFile) => {
-      const stored = storedWeights(f);
-      return names.every((n) => stored.has(n));
-    };
-    const full = await createSession(fullFile.file, fullFile.bytes, options);
-    const decode = await createSession(decodeFile.file, decodeFile.bytes, options).catch(async (error) => {
-      await full.release();
+    const shapes = gptWeightShapes(cfg);
+    const names = shapes.map(([n]) => n);
+    const full = extractStoredWeights(fullFile, names);
+    const decode = extractStoredWeights(decodeFile, names);
+    const stored = full.weights.size > 0 ? full.weights : decode.weights;
+    const fullSession = await createSession(fullFile.file, full.bytes, options);
+    const decodeSession = await createSession(decodeFile.file, decode.bytes, options).catch(async (error) => {
+      await fullSession.release();
       throw error;
     });
-    return new OnnxGpt(cfg, full, decode, inBoth(fullFile) && inBoth(decodeFile));
+    const model = new OnnxGpt(cfg, fullSession, decodeSession, false);
+    if (stored.size > 0) {
+      try {
+        model.setWeights(stored);
+      } catch (error) {
+        await model.dispose();
+        const file = full.weights.size > 0 ? fullFile.file : decodeFile.file;
+        throw new OnnxModelFileError(
+          file,
+          `its stored weights do not fit its config: ${(error as Error).message}`,
+        );
+      }
+    }
+    return model;
   }
 
   /**
@@ -301,7 +315,7 @@ export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver 
     const Lmax = Math.max(...windows.map((w) => w.length));
     const ids = new Int32Array(B * Lmax);
     const pos = new Int32Array(B * Lmax);
-    let mask = new Int32Array(B * Lmax);
+    const mask = new Int32Array(B * Lmax);
     const nextPos = new Int32Array(B);
     windows.forEach((w, b) => {
       const offset = Lmax - w.length;
@@ -314,22 +328,68 @@ export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver 
     });
     const { nLayers: L, nHeads: H, dModel: d } = this.config;
     const dh = d / H;
+    // The cache holds every token ever fed: the padded prompts, then one column per later step. Its
+    // shape stays [B, H, capacity, dh]; columns not yet written are masked out by attention_mask.
+    const capacity = Lmax + request.maxNewTokens - 1;
+    const cacheMask = new Int32Array(B * capacity);
+    const caches: Float32Array[] = [];
     const past: Record<string, ort.Tensor> = {};
-    const empty = new Float32Array(0);
     for (let l = 0; l < L; l++) {
-      past[`past_key.${l}`] = floatTensor(empty, [B, H, 0, dh]);
-      past[`past_value.${l}`] = floatTensor(empty, [B, H, 0, dh]);
+      for (const kind of ["key", "value"]) {
+        const cache = new Float32Array(B * H * capacity * dh);
+        caches.push(cache);
+        past[`past_${kind}.${l}`] = floatTensor(cache, [B, H, capacity, dh]);
+      }
     }
-    let out = await this.decode.run({
-      ...this.weightFeeds(),
-      ...past,
-      input_ids: int64Tensor(ids, [B, Lmax]),
-      position_ids: int64Tensor(pos, [B, Lmax]),
-      attention_mask: int64Tensor(mask, [B, Lmax]),
-    });
-    let rowOf = (b: number) =>
-      (out.logits.data as Float32Array).subarray((b * Lmax + Lmax - 1) * V, (b * Lmax + Lmax) * V);
+    const runDecode = async (
+      stepIds: Int32Array,
+      stepPos: Int32Array,
+      stepMask: Int32Array,
+      T: number,
+      column: number,
+    ) => {
+      const maskFeed = new Int32Array(B * (capacity + T));
+      for (let b = 0; b < B; b++) {
+        maskFeed.set(cacheMask.subarray(b * capacity, (b + 1) * capacity), b * (capacity + T));
+        maskFeed.set(stepMask.subarray(b * T, (b + 1) * T), b * (capacity + T) + capacity);
+      }
+      const result = await this.decode.run({
+        ...this.weightFeeds(),
+        ...past,
+        input_ids: int64Tensor(stepIds, [B, T]),
+        position_ids: int64Tensor(stepPos, [B, T]),
+        attention_mask: int64Tensor(maskFeed, [B, capacity + T]),
+      });
+      // Append this call's keys and values to the cache (the past of the next call).
+      const written = Math.min(T, capacity - column);
+      for (let l = 0; l < L; l++) {
+        for (const [c, kind] of [
+          [2 * l, "key"],
+          [2 * l + 1, "value"],
+        ] as const) {
+          const fresh = result[`new_${kind}.${l}`].data as Float32Array;
+          const cache = caches[c];
+          for (let bh = 0; bh < B * H; bh++) {
+            for (let t = 0; t < written; t++) {
+              const from = (bh * T + t) * dh;
+              cache.set(fresh.subarray(from, from + dh), (bh * capacity + column + t) * dh);
+            }
+          }
+        }
+      }
+      for (let b = 0; b < B; b++) {
+        for (let t = 0; t < written; t++) cacheMask[b * capacity + column + t] = stepMask[b * T + t];
+      }
+      return result.logits.data as Float32Array;
+    };
+    // Prefill: every prompt token at once.
+    const prefill = await runDecode(ids, pos, mask, Lmax, 0);
+    let column = Lmax;
+    let rowOf = (b: number) => prefill.subarray((b * Lmax + Lmax - 1) * V, (b * Lmax + Lmax) * V);
     let cached = true;
+    const stepIds = new Int32Array(B);
+    const stepPos = new Int32Array(B);
+    const stepMask = new Int32Array(B);
     for (let step = 0; step < request.maxNewTokens; step++) {
       let anyActive = false;
       for (let b = 0; b < B; b++) {
@@ -351,29 +411,14 @@ export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver 
         rowOf = (b: number) => byIndex.get(b) ?? new Float32Array(V);
         continue;
       }
-      const S = mask.length / B + 1;
-      const grown = new Int32Array(B * S);
-      const stepIds = new Int32Array(B);
-      const stepPos = new Int32Array(B);
+      // Finished sequences feed <pad> at a masked column; their outputs are never read.
       for (let b = 0; b < B; b++) {
-        grown.set(mask.subarray(b * (S - 1), (b + 1) * (S - 1)), b * S);
-        grown[b * S + S - 1] = 1;
         stepIds[b] = stopped[b] ? 0 : tokens[b][tokens[b].length - 1];
         stepPos[b] = stopped[b] ? 0 : nextPos[b]++;
+        stepMask[b] = stopped[b] ? 0 : 1;
       }
-      mask = grown;
-      const feeds: Record<string, ort.Tensor> = {
-        ...this.weightFeeds(),
-        input_ids: int64Tensor(stepIds, [B, 1]),
-        position_ids: int64Tensor(stepPos, [B, 1]),
-        attention_mask: int64Tensor(mask, [B, S]),
-      };
-      for (let l = 0; l < L; l++) {
-        feeds[`past_key.${l}`] = out[`present_key.${l}`];
-        feeds[`past_value.${l}`] = out[`present_value.${l}`];
-      }
-      out = await this.decode.run(feeds);
-      const logitsData = out.logits.data as Float32Array;
+      const logitsData = await runDecode(stepIds, stepPos, stepMask, 1, column);
+      column++;
       rowOf = (b: number) => logitsData.subarray(b * V, (b + 1) * V);
     }
     return this.result(completions, logprobs, stopped);
