@@ -74,6 +74,8 @@ export function chartSpec(group: SeriesGroup, style: ChartStyle): TopLevelSpec {
   const labels: string[] = [];
   let integerSteps = true;
   let maxLength = 0;
+  let minStep = Number.POSITIVE_INFINITY;
+  let maxStep = Number.NEGATIVE_INFINITY;
   for (const s of group.series) {
     const label = seriesLabel(group.name, s.key);
     labels.push(label);
@@ -84,6 +86,8 @@ export function chartSpec(group: SeriesGroup, style: ChartStyle): TopLevelSpec {
     for (const i of kept) {
       const step = s.steps[i];
       if (!Number.isInteger(step)) integerSteps = false;
+      if (step < minStep) minStep = step;
+      if (step > maxStep) maxStep = step;
       rows.push({ step, series: label, value: s.values[i], smoothed: smoothed[i] });
     }
   }
@@ -123,7 +127,8 @@ export function chartSpec(group: SeriesGroup, style: ChartStyle): TopLevelSpec {
         field: "step",
         type: "quantitative",
         title: "step",
-        scale: { nice: false },
+        // One step alone has an empty domain, which Vega labels NaN: widen it by a step each side.
+        scale: minStep < maxStep ? { nice: false } : { nice: false, domain: [minStep - 1, maxStep + 1] },
         axis: { titleFontWeight: "normal", ...(integerSteps ? { tickMinStep: 1, format: "~s" } : {}) },
       },
       color: {

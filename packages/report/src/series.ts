@@ -16,8 +16,9 @@ export interface SeriesGroup {
 }
 
 /**
- * Splits step records into one series per metric key, sorted by step. Missing and `null` values leave a
- * gap in that series only. Keys keep the order they first appear in.
+ * Splits step records into one series per metric key, sorted by step. A missing or `null` value drops
+ * that step from that series only (its line joins the neighbouring steps, as TensorBoard draws sparse
+ * scalars). Keys keep the order they first appear in.
  */
 export function collectSeries(metrics: readonly Metric[]): Series[] {
   const order = metrics.every((m, i) => i === 0 || metrics[i - 1].step <= m.step)

@@ -61,6 +61,19 @@ describe("renderSvg", () => {
     expect(texts(doc.documentElement!, "role-axis-title")).toEqual(["step", "KL"]);
   });
 
+  it("a run of one step draws its points with labelled axes", async () => {
+    const [reward] = groupSeries(collectSeries([{ step: 0, "reward/mean": 0.5, "reward/format": 1 }]));
+    const doc = parseXml(await renderSvg(chartSpec(reward, style)));
+    const labels = texts(doc.documentElement!, "role-axis-label");
+    expect(labels).toContain("0");
+    expect(labels.join(" ")).not.toContain("NaN");
+    // One point per series, drawn as a symbol since a line needs two.
+    expect(byClass(doc.documentElement!, "mark-symbol", "role-mark")).toHaveLength(1);
+    expect(
+      byClass(doc.documentElement!, "mark-symbol", "role-mark")[0].getElementsByTagName("path"),
+    ).toHaveLength(2);
+  });
+
   it("a long series is decimated to the point budget", async () => {
     const [reward] = groupSeries(collectSeries(rewardMetrics(20_000)));
     const doc = parseXml(await renderSvg(chartSpec(reward, { ...style, maxPoints: 500 })));
