@@ -85,7 +85,7 @@ const runs: RunSpec[] = [
       objective: { name: "grpo" },
       epochs: 4,
       minibatches: 4,
-      lr: 1e-3,
+      lr: 5e-4,
     },
   },
   {
