@@ -5,9 +5,11 @@ import { checkWeights } from "./gpt-export.js";
 import {
   checkMlpArchitecture,
   exportMlpPolicy,
+  MLP_CONFIG_KEY,
   type MlpArchitecture,
   mlpWeightShapes,
 } from "./mlp-export.js";
+import { extractStoredWeights, OnnxModelFileError, readOnnxModelFile } from "./model-file.js";
 import { createSession, floatTensor, type SessionOptions } from "./session.js";
 
 /** Raw outputs of {@link OnnxMlpPolicy.forward}. */
@@ -61,6 +63,27 @@ export class OnnxMlpPolicy implements WeightReceiver {
     return policy;
   }
 
+  /**
+   * Opens a file written from {@link exportMlpPolicy}; its stored weights (if any) are the first feeds,
+   * otherwise call {@link setWeights} first. Broken files throw `OnnxModelFileError` naming the file.
+   */
+  static async fromFile(path: string, options: SessionOptions = {}): Promise<OnnxMlpPolicy> {
+    const file = readOnnxModelFile(path, { minOpset: 17 });
+    const json = file.metadata[MLP_CONFIG_KEY];
+    if (!json) {
+      throw new OnnxModelFileError(
+        path,
+        `no "${MLP_CONFIG_KEY}" metadata: not an MLP policy from exportMlpPolicy`,
+      );
+    }
+    const architecture = checkMlpArchitecture(JSON.parse(json) as MlpArchitecture);
+    const names = mlpWeightShapes(architecture).map(([n]) => n);
+    const { bytes, weights } = extractStoredWeights(file, names);
+    const policy = new OnnxMlpPolicy(architecture, await createSession(path, bytes, options));
+    if (weights.size > 0) policy.setWeights(weights);
+    return policy;
+  }
+
   /** Replaces the weights (copied; names and shapes checked). */
   setWeights(weights: Weights): void {
     this.assertLive();
@@ -81,6 +104,11 @@ export class OnnxMlpPolicy implements WeightReceiver {
     for (let i = 0; i < obs.length; i++) {
       if (!Number.isFinite(obs[i]))
         throw new ConfigError(`obs[${i}]`, obs[i], "observations must be finite numbers");
+    }
+    if (Object.keys(this.feeds).length === 0) {
+      throw new StateError(
+        "OnnxMlpPolicy: the file holds no weights; call setWeights(policy.getWeights()) first",
+      );
     }
     const result = await this.session.run({ ...this.feeds, obs: floatTensor(obs, [obs.length / d, d]) });
     const gaussian = this.architecture.action.type === "gaussian";
