@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { join, resolve as resolvePath } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type DependencyContainer, container as rootContainer } from "tsyringe";
+import type { DependencyContainer } from "tsyringe";
 import type { AdvantageEstimator } from "./contracts/advantage.js";
 import type { Engine } from "./contracts/engine.js";
 import type { Callback } from "./contracts/metrics.js";
@@ -143,6 +143,16 @@ export class PluginRegistry {
   }
 }
 
+/**
+ * tsyringe's root container, loaded on first use rather than at import: tsyringe throws on load unless
+ * the `reflect-metadata` polyfill came first, and code that only uses the plain functions of a plugin
+ * package (no dependency injection) should not need it.
+ */
+function rootContainer(): DependencyContainer {
+  const tsyringe = createRequire(import.meta.url)("tsyringe") as typeof import("tsyringe");
+  return tsyringe.container;
+}
+
 /** Injection token for the container's {@link PluginRegistry}. */
 export const PluginRegistryToken = token<PluginRegistry>("@rlts/core/PluginRegistry");
 
@@ -150,8 +160,8 @@ export const PluginRegistryToken = token<PluginRegistry>("@rlts/core/PluginRegis
  * Creates a child container with its own, empty {@link PluginRegistry}: one per run. Disposing it
  * (`await container.dispose()`) disposes every singleton it built.
  */
-export function createContainer(parent: DependencyContainer = rootContainer): DependencyContainer {
-  const child = parent.createChildContainer();
+export function createContainer(parent?: DependencyContainer): DependencyContainer {
+  const child = (parent ?? rootContainer()).createChildContainer();
   bindValue(child, PluginRegistryToken, new PluginRegistry());
   return child;
 }
