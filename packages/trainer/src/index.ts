@@ -1,4 +1,11 @@
 export {
+  type ProgressMode,
+  ProgressReporter,
+  progressLine,
+  resolveProgressMode,
+} from "./cli/progress.js";
+export { type CliIo, interruptedExitCode, runCli, usage } from "./cli/run-cli.js";
+export {
   type ConfigIssue,
   ConfigValidationError,
   type LoadedConfig,
@@ -8,8 +15,12 @@ export {
 } from "./config/load-config.js";
 export { type GrpoConfig, type GrpoConfigInput, grpoConfigSchema } from "./config/schema.js";
 export { type EvaluateOptions, evaluateGreedy } from "./evaluate.js";
+export { type EvaluateCheckpointOptions, evaluateCheckpoint } from "./grpo/evaluate-checkpoint.js";
 export { type AccumulatedStepResult, accumulatedStep } from "./grpo/grad-accumulation.js";
 export {
+  createReward,
+  createRunContainer,
+  createTask,
   evaluateGreedyAccuracy,
   type GreedyAccuracyOptions,
   type GrpoEvaluation,
@@ -27,7 +38,7 @@ export {
   readModelMetadata,
   saveModelCheckpoint,
 } from "./grpo/model-io.js";
-export { type RolloutEngine, TfjsRolloutEngine } from "./grpo/rollout-engine.js";
+export { OnnxRolloutEngine, type RolloutEngine, TfjsRolloutEngine } from "./grpo/rollout-engine.js";
 export {
   checkpointPath,
   JsonlWriter,

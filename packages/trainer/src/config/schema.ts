@@ -52,8 +52,11 @@ const optimizerSchema = z.strictObject({
 });
 
 const rolloutSchema = z.strictObject({
-  /** Which engine samples completions: `onnx` (onnxruntime, KV cache) or `tfjs` (a copy of the policy). */
-  engine: z.enum(["tfjs", "onnx"]).prefault("tfjs"),
+  /**
+   * Which engine samples completions and scores the reference: `onnx` (onnxruntime with a KV cache, the
+   * default) or `tfjs` (a copy of the policy: the fallback where onnxruntime-node cannot load).
+   */
+  engine: z.enum(["onnx", "tfjs"]).prefault("onnx"),
   /** Prompts per step. */
   promptsPerStep: int(1).prefault(8),
   /** G: completions per prompt. */

@@ -38,6 +38,7 @@ import {
   register as registerEnv,
 } from "@rlts/env";
 import { register as registerObjectives } from "@rlts/objectives";
+import { writeRunReport } from "@rlts/report";
 import { isDetailedReward, register as registerRewards } from "@rlts/rewards";
 import * as tf from "@tensorflow/tfjs-core";
 import type { DependencyContainer } from "tsyringe";
@@ -45,7 +46,7 @@ import { resolveFrom } from "../config/load-config.js";
 import type { GrpoConfig } from "../config/schema.js";
 import { accumulatedStep } from "./grad-accumulation.js";
 import { loadModelCheckpoint, type ModelMetadata } from "./model-io.js";
-import { type RolloutEngine, TfjsRolloutEngine } from "./rollout-engine.js";
+import { OnnxRolloutEngine, type RolloutEngine, TfjsRolloutEngine } from "./rollout-engine.js";
 import {
   checkpointPath,
   ensureRunDir,
@@ -110,6 +111,8 @@ export interface GrpoRunResult {
   readonly metrics: Metrics;
   /** The newest checkpoint written, if any. */
   readonly checkpoint: string | undefined;
+  /** The HTML report written at the end of the run (`logging.report`), if any. */
+  readonly report?: string;
 }
 
 /** Accuracy of greedy answers on a split, by reward label. */
@@ -185,6 +188,52 @@ function resolveTaskPaths(spec: PluginSpec, baseDir: string): PluginSpec {
 }
 
 /**
+ * A run's container: the built-in plugins of @rlts/env, rewards, advantages, objectives and
+ * backend-tfjs, then the config's third-party `plugins:` (imported by name from `baseDir`), then
+ * `register` (apps and tests adding their own).
+ */
+export async function createRunContainer(
+  config: GrpoConfig,
+  baseDir: string,
+  register?: (container: DependencyContainer) => void | Promise<void>,
+): Promise<DependencyContainer> {
+  const container = createContainer();
+  for (const builtIn of [
+    registerEnv,
+    registerRewards,
+    registerAdvantages,
+    registerObjectives,
+    registerTfjs,
+  ]) {
+    builtIn(container);
+  }
+  await loadPlugins(container, config.plugins, { from: baseDir });
+  await register?.(container);
+  return container;
+}
+
+/** The config's prompt task (`task:`), with relative dataset paths resolved against `baseDir`. */
+export function createTask(container: DependencyContainer, config: GrpoConfig, baseDir: string): PromptTask {
+  const task = createPlugin(container, "env", resolveTaskPaths(config.task as PluginSpec, baseDir), "task");
+  if (!isPromptTask(task)) {
+    throw new ConfigError(
+      "task",
+      config.task,
+      "name a prompt task plugin (synthetic-arithmetic, jsonl-prompts, or a third-party one), not an environment",
+    );
+  }
+  return task;
+}
+
+/** The config's reward: one plugin, or a list of them combined by `composite` (each component logged). */
+export function createReward(container: DependencyContainer, config: GrpoConfig): RewardFunction {
+  const spec: PluginSpec = Array.isArray(config.reward)
+    ? { name: "composite", components: config.reward }
+    : (config.reward as PluginSpec);
+  return createPlugin(container, "reward", spec, "reward");
+}
+
+/**
  * GRPO for language models (DeepSeekMath §4; TRL `GRPOTrainer`): each step takes `promptsPerStep`
  * prompts from a `PromptTask`, samples G completions of each from the rollout engine, scores them with
  * the configured reward plugins, turns rewards into advantages with the configured estimator, and
@@ -209,7 +258,7 @@ export class GrpoTrainer {
     readonly policy: GptModel,
     readonly tokenizer: CharTokenizer,
     readonly rollout: RolloutEngine,
-    readonly reference: GptModel | undefined,
+    readonly reference: RolloutEngine | undefined,
     readonly reward: RewardFunction,
     readonly estimator: AdvantageEstimator,
     readonly objective: Objective<tf.Tensor>,
@@ -224,18 +273,7 @@ export class GrpoTrainer {
   static async create(config: GrpoConfig, options: GrpoTrainerOptions = {}): Promise<GrpoTrainer> {
     const baseDir = options.baseDir ?? process.cwd();
     const log = options.log ?? ((m: string) => console.info(m));
-    const container = createContainer();
-    for (const register of [
-      registerEnv,
-      registerRewards,
-      registerAdvantages,
-      registerObjectives,
-      registerTfjs,
-    ]) {
-      register(container);
-    }
-    await loadPlugins(container, config.plugins, { from: baseDir });
-    await options.register?.(container);
+    const container = await createRunContainer(config, baseDir, options.register);
     await selectEngine({ prefer: config.engine.prefer, log });
 
     const runDir = resolveFrom(baseDir, config.runDir);
@@ -250,18 +288,8 @@ export class GrpoTrainer {
     const resumeFrom =
       options.resume && steps.length ? checkpointPath(runDir, steps[steps.length - 1]) : undefined;
 
-    const task = createPlugin(container, "env", resolveTaskPaths(config.task as PluginSpec, baseDir), "task");
-    if (!isPromptTask(task)) {
-      throw new ConfigError(
-        "task",
-        config.task,
-        "name a prompt task plugin (synthetic-arithmetic, jsonl-prompts, or a third-party one), not an environment",
-      );
-    }
-    const rewardSpec: PluginSpec = Array.isArray(config.reward)
-      ? { name: "composite", components: config.reward }
-      : (config.reward as PluginSpec);
-    const reward = createPlugin(container, "reward", rewardSpec, "reward");
+    const task = createTask(container, config, baseDir);
+    const reward = createReward(container, config);
     const estimator = createPlugin(container, "advantage", config.advantage as PluginSpec, "advantage");
     const objective = createPlugin(
       container,
@@ -333,22 +361,16 @@ export class GrpoTrainer {
       });
     }
 
-    const copyOf = (source: GptModel) => {
+    // Rollouts and reference log-probs run on the configured engine, tfjs training weights synced in.
+    const engineOf = async (source: GptModel): Promise<RolloutEngine> => {
+      if (config.rollout.engine === "onnx")
+        return OnnxRolloutEngine.create(source.config, source.getWeights());
       const copy = new GptModel({ ...source.config });
       copy.setWeights(source.getWeights(), "policy weights");
-      return copy;
+      return new TfjsRolloutEngine(copy);
     };
-    let rollout: RolloutEngine;
-    if (config.rollout.engine === "onnx") {
-      policy.dispose();
-      throw new ConfigError(
-        "rollout.engine",
-        "onnx",
-        'the onnx rollout engine (@rlts/backend-onnx) is not available in this build; use "tfjs"',
-      );
-    }
-    rollout = new TfjsRolloutEngine(copyOf(policy));
-    const reference = config.reference.enabled ? copyOf(policy) : undefined;
+    const rollout = await engineOf(policy);
+    const reference = config.reference.enabled ? await engineOf(policy) : undefined;
 
     const root = createRng(config.seed);
     let sampleRng = root.split();
@@ -362,14 +384,17 @@ export class GrpoTrainer {
       sampleRng = rngFromState(state.sampleRng);
       shuffleRng = rngFromState(state.shuffleRng);
       prompts.setState(state.prompts);
-      if (state.hasReference && reference)
-        await loadCheckpoint(checkpointPath(runDir, state.step, "ref"), reference);
-      if (state.hasSampler) {
-        const samplerModel = new GptModel({ ...policy.config });
-        await loadCheckpoint(checkpointPath(runDir, state.step, "sampler"), samplerModel);
-        await rollout.setWeights(samplerModel.getWeights());
-        samplerModel.dispose();
-      }
+      const restore = async (engine: RolloutEngine, part: "ref" | "sampler") => {
+        const saved = new GptModel({ ...policy.config });
+        try {
+          await loadCheckpoint(checkpointPath(runDir, state.step, part), saved);
+          await engine.setWeights(saved.getWeights());
+        } finally {
+          saved.dispose();
+        }
+      };
+      if (state.hasReference && reference) await restore(reference, "ref");
+      if (state.hasSampler) await restore(rollout, "sampler");
     }
 
     const trainer = new GrpoTrainer(
@@ -453,7 +478,19 @@ export class GrpoTrainer {
     if (options.signal?.aborted && this.lastCheckpoint !== checkpointPath(this.runDir, this.step)) {
       await this.writeCheckpoint();
     }
-    return { step: this.step, interrupted: false, metrics, checkpoint: this.lastCheckpoint };
+    const report = this.config.logging.report && this.step > 0 ? await this.writeReport() : undefined;
+    return { step: this.step, interrupted: false, metrics, checkpoint: this.lastCheckpoint, report };
+  }
+
+  /**
+   * Writes the HTML report of the run folder (`report/index.html` with reward, accuracy, KL, length and
+   * loss charts and sample completions) with `@rlts/report`; returns the page's path.
+   */
+  async writeReport(): Promise<string> {
+    await this.flush();
+    const result = await writeRunReport(this.runDir, { title: this.config.name });
+    (this.options.log ?? console.info)(`report ${result.htmlPath}`);
+    return result.htmlPath;
   }
 
   private async flush(): Promise<void> {
@@ -473,14 +510,17 @@ export class GrpoTrainer {
     await this.flush();
     const step = this.step;
     const hasSampler = (this.objective.samplerRefreshPeriod ?? 1) > 1;
-    if (this.reference)
-      await saveCheckpoint(checkpointPath(this.runDir, step, "ref"), this.reference, { step });
-    if (hasSampler) {
+    const save = async (engine: RolloutEngine, part: "ref" | "sampler") => {
       const copy = new GptModel({ ...this.policy.config });
-      copy.setWeights(await this.rollout.getWeights(), "sampler weights");
-      await saveCheckpoint(checkpointPath(this.runDir, step, "sampler"), copy, { step });
-      copy.dispose();
-    }
+      try {
+        copy.setWeights(await engine.getWeights(), `${part} weights`);
+        await saveCheckpoint(checkpointPath(this.runDir, step, part), copy, { step });
+      } finally {
+        copy.dispose();
+      }
+    };
+    if (this.reference) await save(this.reference, "ref");
+    if (hasSampler) await save(this.rollout, "sampler");
     const trainer: TrainerState = {
       version: 1,
       step,
@@ -519,7 +559,7 @@ export class GrpoTrainer {
     if ((step - 1) % refresh === 0) await this.rollout.setWeights(policy.getWeights());
     const resetEvery = config.reference.resetEvery;
     if (this.reference && resetEvery > 0 && step > 1 && (step - 1) % resetEvery === 0) {
-      this.reference.setWeights(policy.getWeights(), "policy weights");
+      await this.reference.setWeights(policy.getWeights());
     }
 
     const examples = this.prompts.nextBatch(promptsPerStep);
@@ -836,7 +876,7 @@ export class GrpoTrainer {
     await this.flush();
     this.policy.dispose();
     await this.rollout.dispose();
-    this.reference?.dispose();
+    await this.reference?.dispose();
     await this.container.dispose();
   }
 }

@@ -1,8 +1,10 @@
-import type { GptModel } from "@rlts/backend-tfjs";
+import { OnnxGpt, type OnnxGptOptions } from "@rlts/backend-onnx";
+import type { GptConfig, GptModel } from "@rlts/backend-tfjs";
 import type {
   Disposable,
   GenerateRequest,
   GenerateResult,
+  NamedTensor,
   ScoreRequest,
   ScoreResult,
   Weights,
@@ -50,5 +52,54 @@ export class TfjsRolloutEngine implements RolloutEngine {
 
   dispose(): void {
     this.model.dispose();
+  }
+}
+
+/** Copies a weights map (the engines keep their own copies; the caller's arrays may change later). */
+function copyWeights(weights: Weights): Map<string, NamedTensor> {
+  return new Map([...weights].map(([name, t]) => [name, { shape: [...t.shape], data: t.data.slice() }]));
+}
+
+/**
+ * The onnxruntime rollout engine (`@rlts/backend-onnx`): KV-cache sampling and scoring with the
+ * weights as graph feeds, so a weight sync swaps feeds without re-exporting. It keeps a copy of the
+ * weights it was given, to checkpoint a lagging sampler or reference.
+ */
+export class OnnxRolloutEngine implements RolloutEngine {
+  readonly name = "onnx";
+
+  private constructor(
+    private readonly gpt: OnnxGpt,
+    private weights: Map<string, NamedTensor>,
+  ) {}
+
+  /** Exports the GPT of `config` in memory, opens it on onnxruntime and feeds it `weights`. */
+  static async create(
+    config: GptConfig,
+    weights: Weights,
+    options: OnnxGptOptions = {},
+  ): Promise<OnnxRolloutEngine> {
+    return new OnnxRolloutEngine(await OnnxGpt.create(config, weights, options), copyWeights(weights));
+  }
+
+  generate(request: GenerateRequest): Promise<GenerateResult> {
+    return this.gpt.generate(request);
+  }
+
+  score(request: ScoreRequest): Promise<ScoreResult> {
+    return this.gpt.score(request);
+  }
+
+  setWeights(weights: Weights): void {
+    this.gpt.setWeights(weights);
+    this.weights = copyWeights(weights);
+  }
+
+  getWeights(): Weights {
+    return this.weights;
+  }
+
+  dispose(): Promise<void> {
+    return this.gpt.dispose();
   }
 }

@@ -18,7 +18,7 @@ function validationError(value: unknown): ConfigValidationError {
 describe("GRPO config validation", () => {
   it("fills in documented defaults", () => {
     const config = parseConfig(tinyConfig("run"));
-    expect(config.rollout.engine).toBe("tfjs");
+    expect(config.rollout.engine).toBe("onnx");
     expect(config.reference).toEqual({ enabled: true, resetEvery: 0 });
     expect(config.advantage).toBe("group");
     expect(config.logging.keepCheckpoints).toBe(3);
@@ -28,7 +28,7 @@ describe("GRPO config validation", () => {
   it("names the dotted field and the allowed values of an enum", () => {
     const error = validationError({ ...tinyConfig("run"), rollout: { engine: "vllm" } });
     expect(error.field).toBe("rollout.engine");
-    expect(error.message).toContain('rollout.engine: got "vllm"; use one of "tfjs", "onnx"');
+    expect(error.message).toContain('rollout.engine: got "vllm"; use one of "onnx", "tfjs"');
     expect(error).toBeInstanceOf(ConfigError);
   });
 

@@ -39,6 +39,8 @@ describe("resume", () => {
     const full = await tempRunDir();
     const split = await tempRunDir();
     const overrides = {
+      // The tfjs fallback engine for rollouts and the reference.
+      rollout: { engine: "tfjs" as const, promptsPerStep: 2, groupSize: 4, maxNewTokens: 8 },
       objective: { name: "grpo-offpolicy", samplerRefreshPeriod: 2, beta: 0.04 },
       train: { steps: 3, iterations: 1 },
       logging: { samplesPerStep: 1, checkpointEvery: 0, progress: "none" as const, report: false },

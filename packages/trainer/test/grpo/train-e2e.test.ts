@@ -15,7 +15,12 @@ function readJsonl(path: string): Record<string, unknown>[] {
 describe("GRPO end to end on synthetic arithmetic (tiny random GPT)", () => {
   it("samples groups, scores them, computes advantages, updates the weights and writes the run folder", async () => {
     const dir = await tempRunDir();
-    const trainer = await GrpoTrainer.create(parseConfig(tinyConfig(dir)), { log: () => {} });
+    // Rollouts and reference on onnxruntime (the default engine), training on tfjs, report at the end.
+    const config = parseConfig(
+      tinyConfig(dir, { logging: { samplesPerStep: 2, checkpointEvery: 2, report: true } }),
+    );
+    expect(config.rollout.engine).toBe("onnx");
+    const trainer = await GrpoTrainer.create(config, { log: () => {} });
     const before = trainer.policy.getWeights();
     const result = await trainer.train();
     const after = trainer.policy.getWeights();
@@ -63,5 +68,9 @@ describe("GRPO end to end on synthetic arithmetic (tiny random GPT)", () => {
     expect(manifest.optimizerStep).toBe(12); // 3 steps × 4 optimiser steps
     expect(existsSync(join(dir, "checkpoints", "step-000002.ckpt"))).toBe(true);
     expect(existsSync(join(dir, "config.json"))).toBe(true);
+    expect(result.report).toBe(join(dir, "report", "index.html"));
+    const html = readFileSync(result.report!, "utf8");
+    expect(html).toContain("reward/length");
+    expect(html).toContain("tiny");
   });
 });
