@@ -13,6 +13,7 @@ import {
 } from "@rlts/core";
 import * as tf from "@tensorflow/tfjs-core";
 import type { AdamWOptions } from "./adamw.js";
+import { causalMask, fusedCausalAttention } from "./attention.js";
 import { normalInit } from "./init.js";
 import {
   batchMatmul,
@@ -69,19 +70,6 @@ export interface SequenceLogProbs {
   readonly entropy?: tf.Tensor2D;
   /** 1 for scored positions, 0 for padding. */
   readonly mask: tf.Tensor2D;
-}
-
-const causalMasks = new Map<number, Float32Array>();
-
-/** Additive causal mask [T, T]: 0 on and below the diagonal, −1e9 above (future positions). */
-function causalMask(T: number): Float32Array {
-  let mask = causalMasks.get(T);
-  if (!mask) {
-    mask = new Float32Array(T * T);
-    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
-    causalMasks.set(T, mask);
-  }
-  return mask;
 }
 
 /**
@@ -156,34 +144,23 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
       throw new ShapeError("sequence length", `at most contextLength = ${this.config.contextLength}`, `${T}`);
     }
     const p = (name: string) => this.params.get(name);
-    const dh = d / H;
     const N = B * T;
     const wpe = tf.slice(p("wpe"), [0, 0], [T, d]);
     let x = tf.reshape(tf.add(tf.reshape(gatherRows(p("wte") as tf.Tensor2D, ids), [B, T, d]), wpe), [
       N,
       d,
     ]) as tf.Tensor2D;
-    const mask = tf.tensor2d(causalMask(T), [T, T]);
-    const scale = 1 / Math.sqrt(dh);
+    // On wasm the fused attention op (depthwise-convolution layouts) is several times faster.
+    const fused = tf.getBackend() === "wasm";
+    const mask = fused ? undefined : tf.tensor2d(causalMask(T), [T, T]);
     for (let l = 0; l < nLayers; l++) {
       const b = `blocks.${l}`;
       const h = layerNorm(x, p(`${b}.ln1.gamma`) as tf.Tensor1D, p(`${b}.ln1.beta`) as tf.Tensor1D);
-      const qkv = linear(h, p(`${b}.attn.wqkv`) as tf.Tensor2D, p(`${b}.attn.bqkv`) as tf.Tensor1D);
-      // [N, 3d] = [B, T, 3H, dh] → [3H, B, T, dh]: q, k, v are then contiguous slices of the first
-      // axis (head-major batches of [T, dh]); qkv columns are [q | k | v], each split into H heads.
-      const heads = tf.transpose(tf.reshape(qkv, [B, T, 3 * H, dh]), [2, 0, 1, 3]);
-      const part = (i: number) =>
-        tf.reshape(tf.slice(heads, [i * H, 0, 0, 0], [H, B, T, dh]), [H * B, T, dh]);
-      const q = tf.mul(part(0), scale) as tf.Tensor3D;
-      const kT = tf.transpose(part(1), [0, 2, 1]) as tf.Tensor3D;
-      const v = part(2) as tf.Tensor3D;
-      // Scaled dot-product attention (Vaswani et al. 2017 eq. 1) with the causal mask.
-      const att = softmax(tf.add(batchMatmul(q, kT), mask)) as tf.Tensor3D;
-      // [H·B, T, dh] → [B, T, H, dh] → [N, d]: heads concatenated in head order.
-      const y = tf.reshape(tf.transpose(tf.reshape(batchMatmul(att, v), [H, B, T, dh]), [1, 2, 0, 3]), [
-        N,
-        d,
-      ]);
+      const wqkv = p(`${b}.attn.wqkv`) as tf.Tensor2D;
+      const bqkv = p(`${b}.attn.bqkv`) as tf.Tensor1D;
+      const y = fused
+        ? fusedCausalAttention(h, wqkv, bqkv, B, T, H)
+        : this.attention(h, wqkv, bqkv, B, T, mask);
       x = tf.add(
         x,
         linear(y as tf.Tensor2D, p(`${b}.attn.wo`) as tf.Tensor2D, p(`${b}.attn.bo`) as tf.Tensor1D),
@@ -199,6 +176,34 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
       ? (tf.transpose(p("wte")) as tf.Tensor2D)
       : (p("head.w") as tf.Tensor2D);
     return matmulNoBias(hf, headW);
+  }
+
+  /** Unfused causal self-attention (batched matmuls) for backends other than wasm; y before `wo`. */
+  private attention(
+    h: tf.Tensor2D,
+    wqkv: tf.Tensor2D,
+    bqkv: tf.Tensor1D,
+    B: number,
+    T: number,
+    mask: tf.Tensor | undefined,
+  ): tf.Tensor2D {
+    const { dModel: d, nHeads: H } = this.config;
+    const dh = d / H;
+    const N = B * T;
+    const scale = 1 / Math.sqrt(dh);
+    const qkv = linear(h, wqkv, bqkv);
+    // [N, 3d] = [B, T, 3H, dh] → [3H, B, T, dh]: q, k, v are then contiguous slices of the first
+    // axis (head-major batches of [T, dh]); qkv columns are [q | k | v], each split into H heads.
+    const heads = tf.transpose(tf.reshape(qkv, [B, T, 3 * H, dh]), [2, 0, 1, 3]);
+    const part = (i: number) => tf.reshape(tf.slice(heads, [i * H, 0, 0, 0], [H, B, T, dh]), [H * B, T, dh]);
+    const q = tf.mul(part(0), scale) as tf.Tensor3D;
+    const kT = tf.transpose(part(1), [0, 2, 1]) as tf.Tensor3D;
+    const v = part(2) as tf.Tensor3D;
+    // Scaled dot-product attention (Vaswani et al. 2017 eq. 1) with the causal mask.
+    const att = softmax(tf.add(batchMatmul(q, kT), mask!)) as tf.Tensor3D;
+    // [H·B, T, dh] → [B, T, H, dh] → [N, d]: heads concatenated in head order.
+    const y = tf.reshape(tf.transpose(tf.reshape(batchMatmul(att, v), [H, B, T, dh]), [1, 2, 0, 3]), [N, d]);
+    return y as tf.Tensor2D;
   }
 
   /**

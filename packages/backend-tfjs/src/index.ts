@@ -15,6 +15,7 @@ export {
   selectEngine,
   selectEngineDefaults,
   TfjsEngine,
+  timeMs,
 } from "./engine.js";
 export { type GptConfig, GptModel, type GptOptions, gptDefaults, type SequenceLogProbs } from "./gpt.js";
 export { normalInit, orthogonalInit } from "./init.js";
