@@ -20,6 +20,7 @@ export {
 } from "./mlp-export.js";
 export {
   decodeOnnxModel,
+  extractStoredWeights,
   type OnnxModelFile,
   OnnxModelFileError,
   type OpsetRange,
