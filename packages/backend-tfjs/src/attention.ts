@@ -110,16 +110,8 @@ export function fusedCausalAttention(
             tf.transpose(dS, [2, 0, 1]) as tf.Tensor3D,
             tf.transpose(Qs, [0, 2, 1]) as tf.Tensor3D,
           );
-          const grads = [toRows(dQ), toRows(dK), toRows(dV)] as tf.Tensor2D[];
-          const xT = tf.transpose(xs);
-          const dW = tf.concat(
-            grads.map((g) => tf.matMul(xT, g)),
-            1,
-          );
-          const db = tf.concat(grads.map((g) => columnSum(g)));
-          const wT = tf.transpose(ws);
-          const dx = tf.addN(grads.map((g, i) => tf.matMul(g, tf.slice(wT, [i * d, 0], [d, d]))));
-          return [dx, dW, db];
+          const dqkv = tf.concat([toRows(dQ), toRows(dK), toRows(dV)], 1) as tf.Tensor2D;
+          return [tf.matMul(dqkv, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dqkv), columnSum(dqkv)];
         },
       };
       // biome-ignore lint/suspicious/noExplicitAny: see above.
