@@ -65,6 +65,11 @@ const rolloutSchema = z.strictObject({
   temperature: z.number().min(0).prefault(1),
   topK: int(0).prefault(0),
   topP: z.number().gt(0).max(1).prefault(1),
+  /**
+   * Sample batch k+1 while training on batch k (off-policy: α lags π_θ by one update; use the
+   * grpo-offpolicy objective, whose ratio is against α).
+   */
+  overlap: z.boolean().prefault(false),
 });
 
 const trainSchema = z.strictObject({

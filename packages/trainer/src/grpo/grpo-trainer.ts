@@ -16,6 +16,7 @@ import {
   createContainer,
   createPlugin,
   createRng,
+  type GenerateResult,
   type LossInputs,
   loadPlugins,
   type Metrics,
@@ -44,7 +45,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { DependencyContainer } from "tsyringe";
 import { resolveFrom } from "../config/load-config.js";
 import type { GrpoConfig } from "../config/schema.js";
-import { accumulatedStep } from "./grad-accumulation.js";
+import { accumulatedStep, accumulatedStepAsync } from "./grad-accumulation.js";
 import { loadModelCheckpoint, type ModelMetadata } from "./model-io.js";
 import { OnnxRolloutEngine, type RolloutEngine, TfjsRolloutEngine } from "./rollout-engine.js";
 import {
@@ -144,6 +145,18 @@ interface OwnAdvantages {
     metrics: Readonly<Record<string, number>>;
   };
 }
+
+/** One sampled generation batch, prompt-major (completion i answers prompt groupIds[i]). */
+interface GeneratedBatch {
+  readonly examples: readonly PromptExample[];
+  readonly promptTexts: readonly string[];
+  readonly prompts: readonly Int32Array[];
+  readonly groupIds: Int32Array;
+  readonly generated: GenerateResult;
+  readonly generateSeconds: number;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function hasOwnAdvantages(objective: object): objective is OwnAdvantages {
   return typeof (objective as Partial<OwnAdvantages>).advantages === "function";
@@ -246,6 +259,9 @@ export class GrpoTrainer {
   /** The last completed step. */
   step = 0;
   private lastCheckpoint: string | undefined;
+  private pending:
+    | { batch: Promise<GeneratedBatch>; before: { sampleRng: RngState; prompts: PromptIteratorState } }
+    | undefined;
   private metricsFile!: JsonlWriter;
   private samplesFile!: JsonlWriter;
   private timingsFile!: JsonlWriter;
@@ -509,7 +525,7 @@ export class GrpoTrainer {
   async writeCheckpoint(): Promise<string> {
     await this.flush();
     const step = this.step;
-    const hasSampler = (this.objective.samplerRefreshPeriod ?? 1) > 1;
+    const hasSampler = (this.objective.samplerRefreshPeriod ?? 1) > 1 || this.config.rollout.overlap;
     const save = async (engine: RolloutEngine, part: "ref" | "sampler") => {
       const copy = new GptModel({ ...this.policy.config });
       try {
@@ -524,9 +540,9 @@ export class GrpoTrainer {
     const trainer: TrainerState = {
       version: 1,
       step,
-      sampleRng: this.sampleRng.getState(),
+      sampleRng: this.pending?.before.sampleRng ?? this.sampleRng.getState(),
       shuffleRng: this.shuffleRng.getState(),
-      prompts: this.prompts.getState(),
+      prompts: this.pending?.before.prompts ?? this.prompts.getState(),
       hasReference: this.reference !== undefined,
       hasSampler,
     };
@@ -550,18 +566,10 @@ export class GrpoTrainer {
     return this.config.prompt.template.replaceAll("{question}", example.question);
   }
 
-  /** One GRPO step: generate, reward, advantages, μ passes of accumulated minibatch updates. */
-  private async runStep(step: number): Promise<{ metrics: Metrics; timing: StepTiming }> {
+  /** Draws the next prompts and samples G completions of each with the rollout engine. */
+  private async generateBatch(): Promise<GeneratedBatch> {
     const { config, policy, tokenizer } = this;
     const { groupSize: G, promptsPerStep, maxNewTokens, temperature, topK, topP } = config.rollout;
-    const refresh = this.objective.samplerRefreshPeriod ?? 1;
-    // α ← π_θ every v updates (off-policy GRPO Alg. 1); v = 1 is on-policy GRPO.
-    if ((step - 1) % refresh === 0) await this.rollout.setWeights(policy.getWeights());
-    const resetEvery = config.reference.resetEvery;
-    if (this.reference && resetEvery > 0 && step > 1 && (step - 1) % resetEvery === 0) {
-      await this.reference.setWeights(policy.getWeights());
-    }
-
     const examples = this.prompts.nextBatch(promptsPerStep);
     if (examples.length < promptsPerStep) {
       throw new ConfigError("task", config.task, "the prompt split ran out of examples");
@@ -588,7 +596,7 @@ export class GrpoTrainer {
       }
     }
 
-    let t0 = performance.now();
+    const t0 = performance.now();
     const generated = await this.rollout.generate({
       prompts,
       maxNewTokens,
@@ -599,11 +607,47 @@ export class GrpoTrainer {
       rng: this.sampleRng,
     });
     const generateSeconds = (performance.now() - t0) / 1000;
+    return { examples, promptTexts, prompts, groupIds, generated, generateSeconds };
+  }
+
+  /**
+   * Starts sampling the next batch now, to overlap with this step's training (`rollout.overlap`).
+   * The RNG and prompt positions before it are kept: a checkpoint taken while it runs resumes by
+   * sampling it again from the same state and the same (saved) sampler weights.
+   */
+  private launchNextBatch(): void {
+    const before = { sampleRng: this.sampleRng.getState(), prompts: this.prompts.getState() };
+    const batch = this.generateBatch();
+    batch.catch(() => {}); // awaited by the next step; a failure surfaces there
+    this.pending = { batch, before };
+  }
+
+  /** One GRPO step: generate, reward, advantages, μ passes of accumulated minibatch updates. */
+  private async runStep(step: number): Promise<{ metrics: Metrics; timing: StepTiming }> {
+    const { config, policy, tokenizer } = this;
+    const { groupSize: G, promptsPerStep } = config.rollout;
+    const refresh = this.objective.samplerRefreshPeriod ?? 1;
+    // α ← π_θ every v updates (off-policy GRPO Alg. 1); v = 1 is on-policy GRPO.
+    // With overlap the sampler is synced when the next batch is launched (below), never here.
+    if (!config.rollout.overlap && (step - 1) % refresh === 0) {
+      await this.rollout.setWeights(policy.getWeights());
+    }
+    const resetEvery = config.reference.resetEvery;
+    if (this.reference && resetEvery > 0 && step > 1 && (step - 1) % resetEvery === 0) {
+      await this.reference.setWeights(policy.getWeights());
+    }
+
+    const overlapping = this.pending;
+    this.pending = undefined;
+    const { examples, promptTexts, prompts, groupIds, generated, generateSeconds } = overlapping
+      ? await overlapping.batch
+      : await this.generateBatch();
+    const N = prompts.length;
     const completions = generated.completions;
     const lengths = completions.map((c) => c.length);
     const totalTokens = lengths.reduce((a, b) => a + b, 0);
 
-    t0 = performance.now();
+    let t0 = performance.now();
     const inputs: RewardInput[] = completions.map((c, i) => ({
       prompt: promptTexts[groupIds[i]],
       completion: tokenizer.decode(c, { skipSpecial: true }),
@@ -672,10 +716,19 @@ export class GrpoTrainer {
     };
     t0 = performance.now();
     const needsOld =
-      config.train.iterations > 1 || refresh > 1 || this.objective.requires.includes("oldLogprobs");
+      config.train.iterations > 1 ||
+      refresh > 1 ||
+      config.rollout.overlap ||
+      this.objective.requires.includes("oldLogprobs");
     // log α of the sampled tokens, from the sampler's own weights (π_old for μ > 1, α off-policy).
     const oldLogprobs = needsOld ? await scoreChunks(this.rollout) : undefined;
     const refLogprobs = this.reference ? await scoreChunks(this.reference) : undefined;
+    const overlap = config.rollout.overlap && step < config.train.steps;
+    if (overlap) {
+      // Batch s+1 is sampled from π_θ before this update while it trains: α lags π_θ by one update.
+      if (step % refresh === 0) await this.rollout.setWeights(policy.getWeights());
+      this.launchNextBatch();
+    }
     const wantsEntropy = this.objective.requires.includes("entropy");
     const objectiveOptions = (
       this.objective as { options?: { lossType?: string; gradientAccumulationSteps?: number } }
@@ -761,7 +814,9 @@ export class GrpoTrainer {
           });
         }
         const lr = policy.adamw.currentLr;
-        const result = accumulatedStep(policy, micro);
+        const result = overlap
+          ? await accumulatedStepAsync(policy, micro, yieldToEventLoop)
+          : accumulatedStep(policy, micro);
         addMetric("loss", result.loss);
         addMetric("grad_norm", result.gradNorm);
         addMetric("lr", lr);
@@ -873,6 +928,8 @@ export class GrpoTrainer {
 
   /** Frees the models and the run's container. */
   async dispose(): Promise<void> {
+    await this.pending?.batch.catch(() => {});
+    this.pending = undefined;
     await this.flush();
     this.policy.dispose();
     await this.rollout.dispose();
