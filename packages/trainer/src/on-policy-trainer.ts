@@ -122,6 +122,7 @@ export class OnPolicyTrainer {
   readonly objective: Objective<tf.Tensor>;
   readonly policy: MlpPolicy;
   private readonly env: EnvChoice;
+  private readonly evalEnv: EnvChoice;
   private readonly sink?: MetricsSink;
   private readonly rng: Rng;
   private readonly obsSize: number;
@@ -146,6 +147,7 @@ export class OnPolicyTrainer {
     this.policy = policy;
     this.sink = deps.sink;
     this.env = envChoice(options.env);
+    this.evalEnv = envChoice(options.evalEnv ?? options.env);
     this.rng = createRng(options.seed);
     this.estimator = createPlugin(container, "advantage", options.advantage, "trainer.advantage");
     this.objective = createPlugin(
@@ -192,7 +194,7 @@ export class OnPolicyTrainer {
     const space = probe.actionSpace;
     let action: ConstructorParameters<typeof MlpPolicy>[0]["action"];
     if (space instanceof Discrete) action = { type: "categorical", n: space.n };
-    else if (space instanceof Box) action = { type: "gaussian", dim: space.size };
+    else if (space instanceof Box) action = { type: "gaussian", dim: space.size, initLogStd: o.initLogStd };
     else throw new ConfigError("trainer.env", id, "use an environment with a Discrete or Box action space");
     const updates = Math.max(1, Math.ceil(o.totalSteps / (o.numEnvs * o.numSteps)));
     const policy = new MlpPolicy({
@@ -320,7 +322,7 @@ export class OnPolicyTrainer {
 
   /** Mean return of `evalEpisodes` greedy episodes on fresh, seeded environments. */
   evaluate(): number {
-    return evaluateGreedy(this.policy, this.env.id, this.env.options, this.container, {
+    return evaluateGreedy(this.policy, this.evalEnv.id, this.evalEnv.options, this.container, {
       episodes: this.options.evalEpisodes,
       seed: this.options.seed + 1_000_003,
     });

@@ -4,6 +4,13 @@ import { assertInteger, assertOneOf, ConfigError, type PluginSpec } from "@rlts/
 export interface OnPolicyOptions {
   /** Environment id (an `env` plugin), or `{ name, ...makeEnv options }`. Default `CartPole-v1`. */
   readonly env?: PluginSpec;
+  /**
+   * Environment of the greedy evaluation; default: `env`. Give it separately when training wrappers
+   * change the rewards (e.g. `normalizeReward`), so evaluation returns stay in the task's units.
+   */
+  readonly evalEnv?: PluginSpec;
+  /** Initial log σ of a Gaussian action head (Box action spaces). Default 0. */
+  readonly initLogStd?: number;
   /** Parallel environments. Default 4. */
   readonly numEnvs?: number;
   /** Steps per environment per update (`steps` rollouts). Default 128. */
@@ -52,6 +59,8 @@ export interface OnPolicyOptions {
 /** {@link OnPolicyOptions} with every default filled in. */
 export interface ResolvedOnPolicyOptions {
   readonly env: PluginSpec;
+  readonly evalEnv: PluginSpec | undefined;
+  readonly initLogStd: number;
   readonly numEnvs: number;
   readonly numSteps: number;
   readonly totalSteps: number;
@@ -77,6 +86,8 @@ export interface ResolvedOnPolicyOptions {
 /** The documented defaults of {@link OnPolicyOptions}. */
 export const onPolicyDefaults: ResolvedOnPolicyOptions = {
   env: "CartPole-v1",
+  evalEnv: undefined,
+  initLogStd: 0,
   numEnvs: 4,
   numSteps: 128,
   totalSteps: 100_000,
@@ -118,6 +129,9 @@ export function resolveOnPolicyOptions(options: OnPolicyOptions = {}): ResolvedO
   }
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const o: ResolvedOnPolicyOptions = { ...onPolicyDefaults, ...defined };
+  if (typeof o.initLogStd !== "number" || !Number.isFinite(o.initLogStd)) {
+    throw new ConfigError("trainer.initLogStd", o.initLogStd, "use a finite number, e.g. -0.5");
+  }
   assertInteger("trainer.numEnvs", o.numEnvs, 1);
   assertInteger("trainer.numSteps", o.numSteps, 1);
   assertInteger("trainer.totalSteps", o.totalSteps, 1);

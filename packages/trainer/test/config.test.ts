@@ -27,6 +27,21 @@ describe("trainer configuration", () => {
     trainer.dispose();
   });
 
+  it("evaluates on evalEnv when given, and starts a Gaussian head at initLogStd", async () => {
+    const trainer = await OnPolicyTrainer.create({
+      evalEnv: { name: "CartPole-v1", maxEpisodeSteps: 5 },
+      evalEpisodes: 4,
+      engine: "cpu",
+    });
+    // CartPole pays 1 per step, so a 5-step time limit caps every evaluation episode at 5.
+    expect(trainer.evaluate()).toBeLessThanOrEqual(5);
+    trainer.dispose();
+    const pendulum = await OnPolicyTrainer.create({ env: "Pendulum-v1", initLogStd: -1, engine: "cpu" });
+    expect(Array.from(pendulum.policy.variable("pi.logStd").dataSync())).toEqual([-1]);
+    pendulum.dispose();
+    expect(() => resolveOnPolicyOptions({ initLogStd: Number.NaN })).toThrow(/trainer\.initLogStd/);
+  });
+
   it("the same seed gives the same run", async () => {
     const run = async () => {
       const trainer = await OnPolicyTrainer.create({
