@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { columnSum, expNonPositive } from "./ops.js";
+import { expNonPositive, weightAndBiasGradients } from "./ops.js";
 
 const causalMasks = new Map<number, Float32Array>();
 
@@ -111,7 +111,8 @@ export function fusedCausalAttention(
             tf.transpose(Qs, [0, 2, 1]) as tf.Tensor3D,
           );
           const dqkv = tf.concat([toRows(dQ), toRows(dK), toRows(dV)], 1) as tf.Tensor2D;
-          return [tf.matMul(dqkv, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dqkv), columnSum(dqkv)];
+          const { dW, db } = weightAndBiasGradients(xs, dqkv);
+          return [tf.matMul(dqkv, tf.transpose(ws)), dW, db];
         },
       };
       // biome-ignore lint/suspicious/noExplicitAny: see above.
