@@ -19,11 +19,17 @@ function fmt(value: number | undefined, digits = 3): string {
   return value === undefined || !Number.isFinite(value) ? "-" : value.toFixed(digits);
 }
 
+/** KL early in a run is tiny: show it in exponent form below 1e-3 rather than as 0.0000. */
+function fmtKl(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return "-";
+  return value !== 0 && Math.abs(value) < 1e-3 ? value.toExponential(1) : value.toFixed(4);
+}
+
 /** One line of the live figures: reward, accuracy, KL and tokens/s. */
 export function progressLine(step: number, total: number, metrics: Metrics, timing: StepTiming): string {
   return (
     `step ${step}/${total} reward=${fmt(metrics.reward)} acc=${fmt(metrics.accuracy)} ` +
-    `kl=${fmt(metrics.kl, 4)} loss=${fmt(metrics.loss, 4)} tok/s=${fmt(timing.tokensPerSecond, 0)}`
+    `kl=${fmtKl(metrics.kl)} loss=${fmt(metrics.loss, 4)} tok/s=${fmt(timing.tokensPerSecond, 0)}`
   );
 }
 
@@ -31,6 +37,8 @@ export function progressLine(step: number, total: number, metrics: Metrics, timi
 export class ProgressReporter {
   private bar: cliProgress.SingleBar | undefined;
   private total = 0;
+  private value = 0;
+  private payload: Record<string, string> = { reward: "-", acc: "-", kl: "-", tps: "-" };
 
   constructor(
     readonly mode: ProgressMode,
@@ -49,17 +57,20 @@ export class ProgressReporter {
       },
       cliProgress.Presets.shades_classic,
     );
-    this.bar.start(total, initial, { reward: "-", acc: "-", kl: "-", tps: "-" });
+    this.value = initial;
+    this.bar.start(total, initial, this.payload);
   }
 
   update(step: number, metrics: Metrics, timing: StepTiming): void {
     if (this.mode === "bar") {
-      this.bar?.update(step, {
+      this.value = step;
+      this.payload = {
         reward: fmt(metrics.reward),
         acc: fmt(metrics.accuracy),
-        kl: fmt(metrics.kl, 4),
+        kl: fmtKl(metrics.kl),
         tps: fmt(timing.tokensPerSecond, 0),
-      });
+      };
+      this.bar?.update(step, this.payload);
     } else if (this.mode === "lines") {
       this.write(progressLine(step, this.total, metrics, timing));
     }
@@ -70,7 +81,7 @@ export class ProgressReporter {
     if (this.bar) {
       this.bar.stop();
       this.write(message);
-      this.bar.start(this.total, this.bar.getProgress() * this.total);
+      this.bar.start(this.total, this.value, this.payload);
     } else if (this.mode !== "none") {
       this.write(message);
     }

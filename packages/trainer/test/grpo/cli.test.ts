@@ -49,7 +49,7 @@ describe("rlts CLI", () => {
     const lines = io.errLines.filter((l) => l.startsWith("step "));
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(
-      /^step 2\/2 reward=-?\d\.\d{3} acc=\d\.\d{3} kl=\d\.\d{4} loss=-?\d\.\d{4} tok\/s=\d+$/,
+      /^step 2\/2 reward=-?\d\.\d{3} acc=\d\.\d{3} kl=(\d\.\d{4}|\d\.\de-\d+) loss=-?\d\.\d{4} tok\/s=\d+$/,
     );
     const summary = JSON.parse(io.outLines.at(-1)!);
     expect(summary).toMatchObject({ step: 2, interrupted: false });
@@ -128,5 +128,15 @@ describe("rlts CLI", () => {
     const written = await steps(join(dir, "run"));
     expect(written).toHaveLength(1);
     expect(written[0]).toBeLessThan(50);
+  });
+});
+
+describe("progress mode", () => {
+  it("auto is a bar on an interactive terminal and plain lines when piped or under CI", async () => {
+    const { resolveProgressMode } = await import("../../src/index.js");
+    expect(resolveProgressMode("auto", { isTTY: true }, {})).toBe("bar");
+    expect(resolveProgressMode("auto", { isTTY: true }, { CI: "true" })).toBe("lines");
+    expect(resolveProgressMode("auto", { isTTY: false }, {})).toBe("lines");
+    expect(resolveProgressMode("none", { isTTY: true }, {})).toBe("none");
   });
 });
