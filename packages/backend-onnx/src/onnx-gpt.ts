@@ -73,8 +73,8 @@ function gptFile(file: OnnxModelFile, kvCache: boolean): FullGptConfig {
  * Generation left-pads the prompts of a batch to the longest one: column c of the KV cache holds the
  * same step for every sequence, padding columns are masked out by `attention_mask`, and each token's
  * `position_ids` entry is its index in its own sequence (pads get 0). Every step feeds one new token per
- * sequence (finished sequences feed `<pad>` and their outputs are ignored), so all sequences of the batch
- * share one cache tensor per layer. Draws come from `request.rng` in backend-tfjs's order (step by step,
+ * sequence, so all sequences of the batch share one cache tensor per layer; finished sequences feed
+ * `<pad>` at a masked column until they are half the batch, when their rows are dropped. Draws come from `request.rng` in backend-tfjs's order (step by step,
  * unfinished prompts in order) through backend-tfjs's own `sampleFromLogits`, so a seed gives the same
  * tokens on both engines when the logits agree.
  */
@@ -329,18 +329,24 @@ export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver 
     const { nLayers: L, nHeads: H, dModel: d } = this.config;
     const dh = d / H;
     // The cache holds every token ever fed: the padded prompts, then one column per later step. Its
-    // shape stays [B, H, capacity, dh]; columns not yet written are masked out by attention_mask.
+    // shape stays [rows, H, capacity, dh]; columns not yet written are masked out by attention_mask.
+    // Row r holds prompt live[r]; rows of finished prompts are dropped once they are half the batch.
     const capacity = Lmax + request.maxNewTokens - 1;
-    const cacheMask = new Int32Array(B * capacity);
-    const caches: Float32Array[] = [];
-    const past: Record<string, ort.Tensor> = {};
-    for (let l = 0; l < L; l++) {
-      for (const kind of ["key", "value"]) {
-        const cache = new Float32Array(B * H * capacity * dh);
-        caches.push(cache);
-        past[`past_${kind}.${l}`] = floatTensor(cache, [B, H, capacity, dh]);
+    const rowSize = H * capacity * dh;
+    let R = B;
+    let live = Array.from({ length: B }, (_, b) => b);
+    const rowIndex = Int32Array.from(live);
+    let cacheMask = new Int32Array(B * capacity);
+    let caches: Float32Array[] = Array.from({ length: 2 * L }, () => new Float32Array(B * rowSize));
+    let past: Record<string, ort.Tensor> = {};
+    const bindPast = () => {
+      past = {};
+      for (let l = 0; l < L; l++) {
+        past[`past_key.${l}`] = floatTensor(caches[2 * l], [R, H, capacity, dh]);
+        past[`past_value.${l}`] = floatTensor(caches[2 * l + 1], [R, H, capacity, dh]);
       }
-    }
+    };
+    bindPast();
     const runDecode = async (
       stepIds: Int32Array,
       stepPos: Int32Array,
@@ -348,17 +354,17 @@ export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver 
       T: number,
       column: number,
     ) => {
-      const maskFeed = new Int32Array(B * (capacity + T));
-      for (let b = 0; b < B; b++) {
-        maskFeed.set(cacheMask.subarray(b * capacity, (b + 1) * capacity), b * (capacity + T));
-        maskFeed.set(stepMask.subarray(b * T, (b + 1) * T), b * (capacity + T) + capacity);
+      const maskFeed = new Int32Array(R * (capacity + T));
+      for (let r = 0; r < R; r++) {
+        maskFeed.set(cacheMask.subarray(r * capacity, (r + 1) * capacity), r * (capacity + T));
+        maskFeed.set(stepMask.subarray(r * T, (r + 1) * T), r * (capacity + T) + capacity);
       }
       const result = await this.decode.run({
         ...this.weightFeeds(),
         ...past,
-        input_ids: int64Tensor(stepIds, [B, T]),
-        position_ids: int64Tensor(stepPos, [B, T]),
-        attention_mask: int64Tensor(maskFeed, [B, capacity + T]),
+        input_ids: int64Tensor(stepIds, [R, T]),
+        position_ids: int64Tensor(stepPos, [R, T]),
+        attention_mask: int64Tensor(maskFeed, [R, capacity + T]),
       });
       // Append this call's keys and values to the cache (the past of the next call).
       const written = Math.min(T, capacity - column);
@@ -369,57 +375,80 @@ export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver 
         ] as const) {
           const fresh = result[`new_${kind}.${l}`].data as Float32Array;
           const cache = caches[c];
-          for (let bh = 0; bh < B * H; bh++) {
+          for (let rh = 0; rh < R * H; rh++) {
             for (let t = 0; t < written; t++) {
-              const from = (bh * T + t) * dh;
-              cache.set(fresh.subarray(from, from + dh), (bh * capacity + column + t) * dh);
+              const from = (rh * T + t) * dh;
+              cache.set(fresh.subarray(from, from + dh), (rh * capacity + column + t) * dh);
             }
           }
         }
       }
-      for (let b = 0; b < B; b++) {
-        for (let t = 0; t < written; t++) cacheMask[b * capacity + column + t] = stepMask[b * T + t];
+      for (let r = 0; r < R; r++) {
+        for (let t = 0; t < written; t++) cacheMask[r * capacity + column + t] = stepMask[r * T + t];
       }
       return result.logits.data as Float32Array;
+    };
+    /** Drops the rows of finished prompts from the cache, keeping the others in prompt order. */
+    const compact = () => {
+      const keep = live.filter((b) => !stopped[b]);
+      const nextCaches = caches.map(() => new Float32Array(keep.length * rowSize));
+      const nextMask = new Int32Array(keep.length * capacity);
+      keep.forEach((b, r) => {
+        const old = rowIndex[b];
+        caches.forEach((cache, c) => {
+          nextCaches[c].set(cache.subarray(old * rowSize, (old + 1) * rowSize), r * rowSize);
+        });
+        nextMask.set(cacheMask.subarray(old * capacity, (old + 1) * capacity), r * capacity);
+      });
+      keep.forEach((b, r) => {
+        rowIndex[b] = r;
+      });
+      caches = nextCaches;
+      cacheMask = nextMask;
+      live = keep;
+      R = keep.length;
+      bindPast();
     };
     // Prefill: every prompt token at once.
     const prefill = await runDecode(ids, pos, mask, Lmax, 0);
     let column = Lmax;
     let rowOf = (b: number) => prefill.subarray((b * Lmax + Lmax - 1) * V, (b * Lmax + Lmax) * V);
     let cached = true;
-    const stepIds = new Int32Array(B);
-    const stepPos = new Int32Array(B);
-    const stepMask = new Int32Array(B);
     for (let step = 0; step < request.maxNewTokens; step++) {
-      let anyActive = false;
+      let active = 0;
       for (let b = 0; b < B; b++) {
         if (stopped[b]) continue;
-        anyActive = true;
         const { token, logprob } = sampleFromLogits(rowOf(b), sampling, rng);
         tokens[b].push(token);
         completions[b].push(token);
         logprobs[b].push(logprob);
         if (stop.has(token)) stopped[b] = true;
+        else active++;
       }
-      if (!anyActive || step === request.maxNewTokens - 1 || stopped.every((s) => s)) break;
+      if (active === 0 || step === request.maxNewTokens - 1) break;
       if (cached && nextPos.some((p, b) => !stopped[b] && p >= C)) cached = false;
       if (!cached) {
         // Past the context: recompute the cropped windows of the unfinished sequences (no cache).
-        const active = tokens.map((_, b) => b).filter((b) => !stopped[b]);
-        const rows = await this.lastLogits(active.map((b) => Int32Array.from(tokens[b])));
-        const byIndex = new Map(active.map((b, a) => [b, rows[a]]));
+        const unfinished = tokens.map((_, b) => b).filter((b) => !stopped[b]);
+        const rows = await this.lastLogits(unfinished.map((b) => Int32Array.from(tokens[b])));
+        const byIndex = new Map(unfinished.map((b, a) => [b, rows[a]]));
         rowOf = (b: number) => byIndex.get(b) ?? new Float32Array(V);
         continue;
       }
-      // Finished sequences feed <pad> at a masked column; their outputs are never read.
-      for (let b = 0; b < B; b++) {
-        stepIds[b] = stopped[b] ? 0 : tokens[b][tokens[b].length - 1];
-        stepPos[b] = stopped[b] ? 0 : nextPos[b]++;
-        stepMask[b] = stopped[b] ? 0 : 1;
-      }
+      if (2 * active <= R) compact();
+      // Finished sequences still in the batch feed <pad> at a masked column; their outputs are unread.
+      const stepIds = new Int32Array(R);
+      const stepPos = new Int32Array(R);
+      const stepMask = new Int32Array(R);
+      live.forEach((b, r) => {
+        if (stopped[b]) return;
+        stepIds[r] = tokens[b][tokens[b].length - 1];
+        stepPos[r] = nextPos[b]++;
+        stepMask[r] = 1;
+      });
       const logitsData = await runDecode(stepIds, stepPos, stepMask, 1, column);
       column++;
-      rowOf = (b: number) => logitsData.subarray(b * V, (b + 1) * V);
+      rowOf = (b: number) => logitsData.subarray(rowIndex[b] * V, (rowIndex[b] + 1) * V);
     }
     return this.result(completions, logprobs, stopped);
   }

@@ -121,6 +121,26 @@ describe("OnnxGpt against backend-tfjs GptModel", () => {
     expect(other.completions).not.toEqual(first.completions);
   });
 
+  it("drops finished sequences from the batch without changing any sample (stop tokens, vs tfjs)", async () => {
+    const prompts = Array.from({ length: 12 }, (_, i) => randomSeq(1 + (i % 5)));
+    // Half the vocabulary stops a sequence, so most finish early and the batch shrinks mid-generation.
+    const request = { prompts, maxNewTokens: 9, temperature: 1.5, stopTokens: [0, 1, 2, 3, 4, 5] };
+    const a = await untied.onnx.generate({ ...request, rng: createRng(77) });
+    const b = await untied.tfModel.generate({ ...request, rng: createRng(77) });
+    expect(a.completions).toEqual(b.completions);
+    expect(a.stopped).toEqual(b.stopped);
+    a.logprobs.forEach((lp, i) => {
+      expect(maxAbsDiff(lp, b.logprobs[i])).toBeLessThan(1e-4);
+    });
+    // The case is informative: at some step at most half the sequences went on, and some did.
+    const goingOn = (s: number) => a.completions.filter((c) => c.length > s + 1).length;
+    const steps = Array.from({ length: request.maxNewTokens - 1 }, (_, s) => goingOn(s));
+    expect(
+      steps.some((n) => n > 0 && 2 * n <= prompts.length),
+      `sequences going on per step: ${steps}`,
+    ).toBe(true);
+  });
+
   it("returns, for sampled tokens, the log-softmax of the unmodified logits (KV cache = full graph)", async () => {
     const prompts = [randomSeq(3), randomSeq(1)];
     const out = await untied.onnx.generate({
