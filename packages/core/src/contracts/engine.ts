@@ -21,6 +21,8 @@ export interface ScoreRequest {
   readonly sequences: readonly Int32Array[];
   /** Index of the first scored token of each sequence (usually the prompt length). */
   readonly start: readonly number[];
+  /** Also return the entropy of each scored position's next-token distribution. Default false. */
+  readonly entropy?: boolean;
 }
 
 /** Per-token log-probabilities (and optionally entropies) of the scored positions. */
@@ -97,6 +99,12 @@ export interface Engine extends Disposable {
   readonly name: string;
   /** What actually runs the maths, e.g. `"wasm"` or `"tensorflow-node-gpu"`. */
   readonly device: string;
+  /**
+   * Finishes an asynchronous start (loading a backend, opening sessions). Engines built by a registry
+   * factory, which is synchronous, may need it before `device` or any model works; call it once and
+   * await it. Absent when the engine is ready on construction.
+   */
+  ready?(): Promise<unknown>;
 }
 
 /** Injection token for the training {@link Engine}. */
