@@ -278,7 +278,7 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
   }
 
   /** Per-token log-probs of given sequences from their start index (the `SequenceScorer` capability). */
-  async score(request: ScoreRequest & { readonly entropy?: boolean }): Promise<ScoreResult> {
+  async score(request: ScoreRequest): Promise<ScoreResult> {
     this.assertLive();
     return tidyValue(() => {
       const { logprobs, entropy } = this.sequenceLogProbs(request, { entropy: request.entropy });

@@ -20,7 +20,7 @@ describe("memory discipline", () => {
       ) as tf.Scalar;
     });
     model.trainStep(() => model.languageModelLoss(request.sequences));
-    await model.score({ ...request, entropy: true } as never);
+    await model.score({ ...request, entropy: true });
     await model.generate({ prompts: [Int32Array.from([1])], maxNewTokens: 3, rng: createRng(1) });
     model.getWeights();
     model.setWeights(model.getWeights());

@@ -41,12 +41,11 @@ describe("engine selection", () => {
   it("registers the tfjs engine plugin, built from a config and started with ready()", async () => {
     const container = createContainer();
     register(container);
-    const built = createPlugin(container, "engine", { name: "tfjs", prefer: "wasm" }) as unknown as {
-      ready(): Promise<{ device: string; name: string }>;
-    };
-    const ready = await built.ready();
-    expect(ready.name).toBe("tfjs");
-    expect(ready.device).toBe("wasm");
+    const built = createPlugin(container, "engine", { name: "tfjs", prefer: "wasm" });
+    expect(() => built.device).toThrow(/ready/);
+    await built.ready?.();
+    expect(built.name).toBe("tfjs");
+    expect(built.device).toBe("wasm");
     expect(() => createPlugin(container, "engine", { name: "tfjs", prefer: "tpu" })).toThrow(
       /engine\.prefer/,
     );

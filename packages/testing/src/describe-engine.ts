@@ -115,7 +115,7 @@ export function describeEngine<T>(label: string, options: EngineConformanceOptio
         randomSequence(rng, Math.min(5, C), V),
       ];
       const start = [1, 2, Math.min(5, C) - 1];
-      const result = await model.score({ sequences, start, entropy: true } as never);
+      const result = await model.score({ sequences, start, entropy: true });
       expect(result.logprobs.length).toBe(3);
       for (let i = 0; i < sequences.length; i++) {
         const seq = sequences[i];
