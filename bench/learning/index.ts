@@ -94,7 +94,10 @@ const runs: RunSpec[] = [
     budget: 300_000,
     evalEvery: 16_384,
     options: {
-      env: { name: "Pendulum-v1", clipAction: true },
+      // Rewards scaled by the running std of the discounted return (SB3-zoo `normalize`); evaluation
+      // runs on the unwrapped rewards.
+      env: { name: "Pendulum-v1", clipAction: true, normalizeReward: true },
+      evalEnv: { name: "Pendulum-v1", clipAction: true },
       numEnvs: 4,
       numSteps: 1024,
       advantage: { name: "gae", gamma: 0.9, lambda: 0.95 },
