@@ -92,14 +92,11 @@ type Ort = {
 type OrtSession = { run(feeds: object): Promise<object>; release(): Promise<void> };
 
 async function loadOnnxruntime(): Promise<Ort | undefined> {
-  // Resolved from a workspace package that depends on it, or from the folder given as --onnxruntime-dir.
+  // A dev dependency of @rlts/backend-tfjs (or found from the folder given as --onnxruntime-dir).
   const root = fileURLToPath(new URL("../..", import.meta.url));
-  const from = [
-    arg("onnxruntime-dir", ""),
-    join(root, "packages/backend-onnx"),
-    join(root, "packages/backend-tfjs"),
-    root,
-  ].filter((d): d is string => Boolean(d));
+  const from = [arg("onnxruntime-dir", ""), join(root, "packages/backend-tfjs")].filter((d): d is string =>
+    Boolean(d),
+  );
   for (const dir of from) {
     try {
       const resolved = createRequire(join(dir, "package.json")).resolve("onnxruntime-node");
