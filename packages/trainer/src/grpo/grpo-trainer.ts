@@ -265,6 +265,7 @@ export class GrpoTrainer {
   private metricsFile!: JsonlWriter;
   private samplesFile!: JsonlWriter;
   private timingsFile!: JsonlWriter;
+  private evaluationsFile!: JsonlWriter;
 
   private constructor(
     readonly config: GrpoConfig,
@@ -436,6 +437,7 @@ export class GrpoTrainer {
       metrics: join(runDir, runFileNames.metrics),
       samples: join(runDir, runFileNames.samples),
       timings: join(runDir, runFileNames.timings),
+      evaluations: join(runDir, runFileNames.evaluations),
     };
     if (state && resumeFrom) {
       trainer.step = state.step;
@@ -447,6 +449,7 @@ export class GrpoTrainer {
     trainer.metricsFile = new JsonlWriter(files.metrics);
     trainer.samplesFile = new JsonlWriter(files.samples);
     trainer.timingsFile = new JsonlWriter(files.timings);
+    trainer.evaluationsFile = new JsonlWriter(files.evaluations);
     await writeFile(join(runDir, runFileNames.config), `${JSON.stringify(config, null, 2)}\n`);
     return trainer;
   }
@@ -513,6 +516,7 @@ export class GrpoTrainer {
     await this.metricsFile.flush();
     await this.samplesFile.flush();
     await this.timingsFile.flush();
+    await this.evaluationsFile.flush();
     for (const sink of this.options.sinks ?? []) await sink.flush?.();
   }
 
@@ -900,8 +904,9 @@ export class GrpoTrainer {
   }
 
   /**
-   * Greedy (temperature 0) accuracy on `split`: each reward component of `rewards` (default: the run's
-   * reward) as the fraction of examples it scores above 0.
+   * Greedy (temperature 0) accuracy on `split` (default `test`): for each component of the run's reward,
+   * the fraction of examples it scores above 0. Recorded in `evaluations.jsonl`, which the report shows
+   * as its before/after table (call {@link writeReport} again after a final evaluation).
    */
   async evaluate(
     options: {
@@ -909,9 +914,11 @@ export class GrpoTrainer {
       readonly limit?: number;
       readonly batchSize?: number;
       readonly label?: string;
+      /** Append it to the run folder's evaluations.jsonl (the report's before/after table). Default true. */
+      readonly record?: boolean;
     } = {},
   ): Promise<GrpoEvaluation> {
-    return evaluateGreedyAccuracy({
+    const evaluation = await evaluateGreedyAccuracy({
       model: this.policy,
       tokenizer: this.tokenizer,
       task: this.task,
@@ -924,6 +931,11 @@ export class GrpoTrainer {
       label: options.label ?? `step ${this.step}`,
       step: this.step,
     });
+    if (options.record ?? true) {
+      this.evaluationsFile.write({ ...evaluation });
+      await this.evaluationsFile.flush();
+    }
+    return evaluation;
   }
 
   /** Frees the models and the run's container. */

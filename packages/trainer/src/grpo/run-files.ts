@@ -7,6 +7,7 @@ export const runFileNames = {
   metrics: "metrics.jsonl",
   samples: "samples.jsonl",
   timings: "timings.jsonl",
+  evaluations: "evaluations.jsonl",
   config: "config.json",
   checkpoints: "checkpoints",
 } as const;

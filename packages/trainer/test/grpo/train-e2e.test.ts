@@ -21,10 +21,17 @@ describe("GRPO end to end on synthetic arithmetic (tiny random GPT)", () => {
     );
     expect(config.rollout.engine).toBe("onnx");
     const trainer = await GrpoTrainer.create(config, { log: () => {} });
+    const base = await trainer.evaluate({ label: "base", limit: 4 });
     const before = trainer.policy.getWeights();
     const result = await trainer.train();
     const after = trainer.policy.getWeights();
+    const final = await trainer.evaluate({ label: "final", limit: 4 });
+    const report = await trainer.writeReport();
     await trainer.dispose();
+    expect(base).toMatchObject({ label: "base", step: 0, n: 4 });
+    expect(Object.keys(final.accuracy).sort()).toEqual(["length", "math-correctness"]);
+    expect(readJsonl(join(dir, "evaluations.jsonl")).map((e) => e.label)).toEqual(["base", "final"]);
+    expect(readFileSync(report, "utf8")).toContain("final");
 
     expect(result).toMatchObject({ step: 3, interrupted: false });
     // The output head and the attention weights reach every sampled token's log-prob, so every entry
