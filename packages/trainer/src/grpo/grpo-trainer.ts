@@ -454,6 +454,17 @@ export class GrpoTrainer {
     return trainer;
   }
 
+  /**
+   * Copies the current policy into the reference (a new stage of a curriculum: the KL is measured
+   * against the policy from here on). The next checkpoint saves it, so a resumed run keeps it.
+   */
+  async resetReference(): Promise<void> {
+    if (!this.reference) {
+      throw new ConfigError("reference.enabled", false, "enable the reference to reset it");
+    }
+    await this.reference.setWeights(this.policy.getWeights());
+  }
+
   /** Completions per generation batch (promptsPerStep × G). */
   get batchSize(): number {
     return this.config.rollout.promptsPerStep * this.config.rollout.groupSize;

@@ -85,3 +85,24 @@ describe("resume", () => {
     await b.dispose();
   });
 });
+
+describe("resetReference", () => {
+  it("makes the KL to the reference start again from zero", async () => {
+    const dir = await tempRunDir();
+    const trainer = await GrpoTrainer.create(
+      parseConfig(tinyConfig(dir, { train: { steps: 3, iterations: 1 } })),
+      quiet,
+    );
+    const kls: number[] = [];
+    const onStep = (m: { kl?: number }) => kls.push(m.kl ?? Number.NaN);
+    onStep((await trainer.train({ steps: 2 })).metrics);
+    await trainer.resetReference();
+    onStep((await trainer.train({ steps: 3 })).metrics);
+    await trainer.dispose();
+    // Step 2 is scored against the base model after one update; step 3 against the policy as it was
+    // before step 3, which is π_θ itself: k3 = e^x − x − 1 with x = log π_ref − log π_θ = 0 up to
+    // float32 rounding between onnxruntime (reference) and tfjs (policy).
+    expect(kls[0]).toBeGreaterThan(1e-4);
+    expect(Math.abs(kls[1])).toBeLessThan(1e-6);
+  });
+});
