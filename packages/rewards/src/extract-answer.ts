@@ -165,7 +165,11 @@ function answerLine(text: string, options: Resolved): Found {
   for (let i = text.length - 2; i >= 0; i--) {
     if ((text.charCodeAt(i) | 0x20) !== 97 /* a */) continue;
     const end = markerEnd(text, i);
-    if (end >= 0) return clean(trimDecoration(firstClause(text.slice(end, lineEnd(text, end)))), options);
+    if (end < 0) continue;
+    // An answer holds at most maxLength characters, so its clause is looked for in a bounded window:
+    // a megabyte of text after the marker costs no more than a short line.
+    const stop = Math.min(lineEnd(text, end), end + 2 * options.maxLength + 64);
+    return clean(trimDecoration(firstClause(text.slice(end, stop))), options);
   }
   return undefined;
 }
