@@ -187,6 +187,6 @@ if (ppoStepsPerSecond.length) {
   const mean = ppoStepsPerSecond.reduce((s, x) => s + x, 0) / ppoStepsPerSecond.length;
   summary.ppoCartPoleEnvStepsPerSecond = Math.round(mean);
   // Training throughput relative to stepping the bare environment in the same process.
-  summary.ppoCartPoleToBareEnvRatio = Number((mean / bare).toFixed(4));
+  summary.ppoCartPoleToBareEnvRatio = Number((mean / bare).toPrecision(3));
 }
 console.log(JSON.stringify(summary));
