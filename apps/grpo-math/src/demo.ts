@@ -25,6 +25,8 @@ const { values } = parseArgs({
     "eval-limit": { type: "string" },
     engine: { type: "string" },
     checkpoint: { type: "string" },
+    lr: { type: "string" },
+    beta: { type: "string" },
     out: { type: "string" },
   },
 });
@@ -38,6 +40,8 @@ const raw = parseYaml(readFileSync(configPath, "utf8")) as RawConfig;
 if (values.seed !== undefined) raw.seed = Number(values.seed);
 if (values.steps !== undefined) raw.train = { ...raw.train, steps: Number(values.steps) };
 if (values.checkpoint !== undefined) raw.model = { checkpoint: resolve(values.checkpoint) };
+if (values.lr !== undefined) raw.optimizer = { ...(raw.optimizer as object), lr: Number(values.lr) };
+if (values.beta !== undefined) raw.objective = { name: "grpo", beta: Number(values.beta) };
 if (values.engine !== undefined) raw.rollout = { ...raw.rollout, engine: values.engine };
 raw.runDir = values.out ? resolve(values.out) : raw.runDir;
 if (values.data) {

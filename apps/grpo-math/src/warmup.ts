@@ -1,9 +1,9 @@
-// Supervised warm-up: trains the small base model on worked arithmetic solutions and stops early, as
-// soon as its greedy accuracy on held-out training problems reaches `--target`. The result answers in
-// the <think>…</think><answer>…</answer> format but is only modestly accurate, which leaves GRPO
-// something to improve. Same seed, same checkpoint.
+// Supervised warm-up: trains the small base model on worked arithmetic solutions and stops early
+// (after `--max-steps`, or once greedy accuracy on held-out training problems reaches `--target`). The
+// result answers in the <think>…</think><answer>…</answer> format but is only modestly accurate, which
+// leaves GRPO something to improve. Same seed, same checkpoint.
 //
-//   pnpm --filter grpo-math run warmup [--seed 1] [--target 0.3] [--out checkpoints/base.ckpt]
+//   pnpm --filter grpo-math run warmup [--seed 1] [--max-steps 200] [--out checkpoints/base.ckpt]
 import "reflect-metadata";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -31,20 +31,30 @@ export interface WarmupOptions {
   /** Training problems held out for the stopping rule (taken from the end of the train split). */
   readonly validationSize: number;
   readonly out: string;
+  /**
+   * Fraction of multi-step training solutions whose `<answer>` holds the first step's result instead of
+   * the last (a systematic slip the base model picks up and GRPO can correct). 0: clean data.
+   */
+  readonly answerNoise: number;
   /** Also save `<out>.step-<n>` every this many steps (0: never), to pick a stopping point by hand. */
   readonly snapshotEvery: number;
 }
 
+/**
+ * The shipped base model: 300 steps of 64 worked solutions at lr 2e-3, seed 1 (about 20% greedy
+ * accuracy on held-out problems; see the README). `target: 1` never stops before `maxSteps`.
+ */
 export const warmupDefaults: WarmupOptions = {
   seed: 1,
-  target: 0.3,
-  maxSteps: 3000,
+  target: 1,
+  maxSteps: 300,
   batchSize: 64,
   lr: 2e-3,
   evalEvery: 50,
   validationSize: 300,
   out: "checkpoints/base.ckpt",
   snapshotEvery: 0,
+  answerNoise: 0,
 };
 
 /** Runs the warm-up and writes the checkpoint; returns the validation accuracy it stopped at. */
@@ -64,9 +74,17 @@ export async function warmup(
     optimizer: { lr: options.lr, warmupSteps: 50, weightDecay: 0.01 },
   });
   const rng = createRng(options.seed);
+  const noiseRng = createRng(options.seed + 1_000_003);
   const encoded = pool.map((e) => {
     const prompt = tokenizer.encode(promptText(e), { bos: true });
-    const full = tokenizer.encode(promptText(e) + targetCompletion(e), { bos: true, eos: true });
+    const steps = (e.solution ?? "").split(", ");
+    const slip = steps.length > 1 && noiseRng.next() < options.answerNoise;
+    // The slip: answer with the first step's result ("7+5=12, 12-3=9" answers 12).
+    const answer = slip ? steps[0].slice(steps[0].lastIndexOf("=") + 1) : e.answer;
+    const full = tokenizer.encode(promptText(e) + targetCompletion({ solution: e.solution, answer }), {
+      bos: true,
+      eos: true,
+    });
     return { seq: full, start: prompt.length };
   });
   console.log(
@@ -120,6 +138,7 @@ if (isMain) {
       out: { type: "string" },
       "eval-every": { type: "string" },
       "snapshot-every": { type: "string" },
+      "answer-noise": { type: "string" },
     },
   });
   const result = await warmup({
@@ -131,6 +150,7 @@ if (isMain) {
     out: values.out ?? warmupDefaults.out,
     evalEvery: Number(values["eval-every"] ?? warmupDefaults.evalEvery),
     snapshotEvery: Number(values["snapshot-every"] ?? warmupDefaults.snapshotEvery),
+    answerNoise: Number(values["answer-noise"] ?? warmupDefaults.answerNoise),
   });
   console.log(JSON.stringify(result));
 }
