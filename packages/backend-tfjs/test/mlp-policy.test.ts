@@ -50,8 +50,12 @@ describe("MlpPolicy", () => {
         const { logprob, value, entropy } = policy.evaluate(obs, a.actions);
         return { lp: [...logprob.dataSync()], v: [...value!.dataSync()], h: [...entropy.dataSync()] };
       });
-      a.logprobs.forEach((lp, i) => expect(ev.lp[i]).toBeCloseTo(lp, 4));
-      a.values!.forEach((v, i) => expect(ev.v[i]).toBeCloseTo(v, 5));
+      a.logprobs.forEach((lp, i) => {
+        expect(ev.lp[i]).toBeCloseTo(lp, 4);
+      });
+      a.values!.forEach((v, i) => {
+        expect(ev.v[i]).toBeCloseTo(v, 5);
+      });
       if (action.type === "gaussian") {
         // H = Σ_j log σ_j + ½(1 + log 2π) = 2·(−0.5) + (1 + log 2π)
         for (const h of ev.h) expect(h).toBeCloseTo(-1 + 1 + Math.log(2 * Math.PI), 5);
@@ -65,7 +69,10 @@ describe("MlpPolicy", () => {
       const greedy = policy.act(obs, createRng(0), { greedy: true });
       out.forEach((row, i) => {
         if (action.type === "categorical") expect(greedy.actions[i]).toBe(row.indexOf(Math.max(...row)));
-        else row.forEach((mu, j) => expect(greedy.actions[i * 2 + j]).toBeCloseTo(mu, 6));
+        else
+          row.forEach((mu, j) => {
+            expect(greedy.actions[i * 2 + j]).toBeCloseTo(mu, 6);
+          });
       });
       policy.dispose();
     });
