@@ -1,5 +1,6 @@
 import { assertOneOf, ConfigError, type Engine, StateError } from "@rlts/core";
 import * as tf from "@tensorflow/tfjs-core";
+import { registerGradients } from "./gradients.js";
 
 /** Which tfjs backend to run on; "auto" tries them fastest first. */
 export type EnginePreference = "auto" | "tfjs-node-gpu" | "tfjs-node" | "wasm" | "cpu";
@@ -87,6 +88,7 @@ export class TfjsEngine implements Engine {
   private readonly log: (message: string) => void;
 
   constructor(options: SelectEngineOptions = {}) {
+    registerGradients();
     const prefer = options.prefer ?? selectEngineDefaults.prefer;
     assertOneOf("engine.prefer", prefer, ["auto", ...order] as const);
     this.prefer = prefer;

@@ -18,6 +18,7 @@ export {
   timeMs,
 } from "./engine.js";
 export { type GptConfig, GptModel, type GptOptions, gptDefaults, type SequenceLogProbs } from "./gpt.js";
+export { registerGradients } from "./gradients.js";
 export { normalInit, orthogonalInit } from "./init.js";
 export {
   type ActionBatch,

@@ -1,8 +1,4 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { registerGradients } from "./gradients.js";
-
-registerGradients();
-
 // Differentiable building blocks whose backward passes use only plain (untransposed) matMul and
 // kernels that every backend has. On the wasm backend a matMul with transposeA/transposeB is 3–40×
 // slower than an explicit tf.transpose followed by a plain matMul, and UnsortedSegmentSum (the

@@ -9,6 +9,7 @@ import {
 } from "@rlts/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { AdamW, type AdamWOptions, type AdamWState } from "./adamw.js";
+import { registerGradients } from "./gradients.js";
 import { tidyValue } from "./ops.js";
 import { flattenGradients, ParameterSet } from "./parameters.js";
 
@@ -27,6 +28,7 @@ export abstract class TrainableModel implements TrainablePolicy<tf.Tensor>, Weig
   private disposed = false;
 
   protected constructor(optimizer: AdamWOptions = {}) {
+    registerGradients();
     this.optimizerOptions = optimizer;
   }
 
