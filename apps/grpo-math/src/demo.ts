@@ -13,6 +13,7 @@ import { GrpoTrainer, parseConfig } from "@rlts/trainer";
 import { parse as parseYaml } from "yaml";
 import { type EvaluationResult, evaluate } from "./evaluate.js";
 import { type JsonlTailOptions, loadJsonlTailTask } from "./jsonl-tail-task.js";
+import { createMultistepTask, type MultistepTaskOptions } from "./multistep-task.js";
 
 const appDir = resolve(dirname(new URL(import.meta.url).pathname), "..");
 
@@ -43,7 +44,9 @@ if (values.checkpoint !== undefined) raw.model = { checkpoint: resolve(values.ch
 if (values.lr !== undefined) raw.optimizer = { ...(raw.optimizer as object), lr: Number(values.lr) };
 if (values.beta !== undefined) raw.objective = { name: "grpo", beta: Number(values.beta) };
 if (values.engine !== undefined) raw.rollout = { ...raw.rollout, engine: values.engine };
-raw.runDir = values.out ? resolve(values.out) : raw.runDir;
+// Each run gets a fresh folder (the trainer refuses one holding an earlier run's checkpoints).
+const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+raw.runDir = values.out ? resolve(values.out) : `${raw.runDir ?? "runs/demo"}-${stamp}`;
 if (values.data) {
   // A GSM8K-format file: half of it trains, the other half evaluates; questions keep their last
   // characters so that they fit the small model's context.
@@ -72,6 +75,12 @@ const trainer = await GrpoTrainer.create(config, {
     );
   },
   register: (container) => {
+    getRegistry(container).register(
+      "env",
+      "arithmetic-multistep",
+      (o) => createMultistepTask(o as MultistepTaskOptions),
+      { description: "synthetic arithmetic, training on problems of two or more operations" },
+    );
     getRegistry(container).register(
       "env",
       "jsonl-tail",
