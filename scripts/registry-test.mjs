@@ -443,6 +443,9 @@ async function main() {
     `//127.0.0.1:${port}/:_authToken=throwaway`,
     "audit=false",
     "fund=false",
+    // onnxruntime-node (under @rlts/backend-onnx, which the trainer uses) bundles its CPU binaries; its
+    // install script only fetches CUDA extras from the network. The packages' READMEs tell users the same.
+    "onnxruntime-node-install=skip",
     "",
   ].join("\n");
   const userconfig = join(work, "publish.npmrc");
