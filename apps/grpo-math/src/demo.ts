@@ -95,10 +95,12 @@ const template = config.prompt.template;
 const prompt = (e: { question: string }) => template.replaceAll("{question}", e.question);
 const limit = values["eval-limit"] ? Number(values["eval-limit"]) : undefined;
 const evalSet = trainer.task.examples("test").slice(0, limit);
+// On a terminal the progress rewrites one line; in a log file (CI, redirected output) it is a line each.
+const tty = process.stdout.isTTY === true;
 const progress = (label: string) => (done: number, total: number) =>
-  process.stdout.write(`\r${label}: ${done}/${total}`);
+  process.stdout.write(tty ? `\r${label}: ${done}/${total}` : `${label}: ${done}/${total}\n`);
 const show = (label: string, r: EvaluationResult) => {
-  process.stdout.write("\n");
+  if (tty) process.stdout.write("\n");
   console.log(
     `${label}: strict ${(100 * r.strict).toFixed(1)}%  lenient ${(100 * r.lenient).toFixed(1)}%  (${r.n} held-out problems, greedy)`,
   );
