@@ -1,4 +1,4 @@
-import { logSoftmax64 } from "@rlts/backend-tfjs";
+import { sampleActions } from "@rlts/backend-tfjs";
 import { ConfigError, type Rng, ShapeError, StateError, type WeightReceiver, type Weights } from "@rlts/core";
 import type * as ort from "onnxruntime-node";
 import { checkWeights } from "./gpt-export.js";
@@ -28,9 +28,6 @@ export interface OnnxActResult {
   readonly logprobs: Float64Array;
   readonly values?: Float64Array;
 }
-
-// ½·log 2π of the Gaussian log-density.
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /**
  * A backend-tfjs MLP policy on onnxruntime (inference only): {@link forward} gives the head output and
@@ -130,44 +127,9 @@ export class OnnxMlpPolicy implements WeightReceiver {
     options: { readonly greedy?: boolean } = {},
   ): Promise<OnnxActResult> {
     const { out, logStd, values } = await this.forward(obs);
-    const B = obs.length / this.architecture.obsDim;
     const head = this.architecture.action;
-    const logprobs = new Float64Array(B);
     const valuesOut = values ? Float64Array.from(values) : undefined;
-    if (head.type === "categorical") {
-      const actions = new Int32Array(B);
-      for (let b = 0; b < B; b++) {
-        const logp = logSoftmax64(out.subarray(b * head.n, (b + 1) * head.n));
-        let a = 0;
-        if (options.greedy) {
-          for (let i = 1; i < head.n; i++) if (logp[i] > logp[a]) a = i;
-        } else {
-          const u = rng.next();
-          let cumulative = 0;
-          for (a = 0; a < head.n - 1; a++) {
-            cumulative += Math.exp(logp[a]);
-            if (u < cumulative) break;
-          }
-        }
-        actions[b] = a;
-        logprobs[b] = logp[a];
-      }
-      return { actions, logprobs, values: valuesOut };
-    }
-    const ls = Float64Array.from(logStd!);
-    const actions = new Float32Array(B * head.dim);
-    for (let b = 0; b < B; b++) {
-      let lp = 0;
-      for (let j = 0; j < head.dim; j++) {
-        const mu = out[b * head.dim + j];
-        const eps = options.greedy ? 0 : rng.normal();
-        actions[b * head.dim + j] = mu + Math.exp(ls[j]) * eps;
-        // Diagonal Gaussian log-density of the stored (float32) action: −z²/2 − log σ − ½log 2π.
-        const z = (actions[b * head.dim + j] - mu) / Math.exp(ls[j]);
-        lp += -0.5 * z * z - ls[j] - HALF_LOG_2PI;
-      }
-      logprobs[b] = lp;
-    }
+    const { actions, logprobs } = sampleActions(head, out, logStd, rng, options.greedy);
     return { actions, logprobs, values: valuesOut };
   }
 

@@ -1,3 +1,4 @@
+export { type SampledActions, sampleActions } from "./action-sampling.js";
 export { AdamW, type AdamWOptions, type AdamWState, adamWDefaults } from "./adamw.js";
 export {
   CHECKPOINT_MAGIC,

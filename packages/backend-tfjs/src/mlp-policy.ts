@@ -8,11 +8,11 @@ import {
   ShapeError,
 } from "@rlts/core";
 import * as tf from "@tensorflow/tfjs-core";
+import { sampleActions } from "./action-sampling.js";
 import type { AdamWOptions } from "./adamw.js";
 import { orthogonalInit } from "./init.js";
 import { logSoftmax, tidyValue } from "./ops.js";
 import { flattenGradients } from "./parameters.js";
-import { logSoftmax64 } from "./sampling.js";
 import { stripUndefined } from "./schedule.js";
 import { TrainableModel } from "./trainable.js";
 
@@ -283,43 +283,9 @@ export class MlpPolicy extends TrainableModel {
       out = this.headOutput(x).arraySync() as number[][];
       values = this.options.valueHead ? Float64Array.from(this.value(x).dataSync()) : undefined;
     });
-    const B = out.length;
-    const logprobs = new Float64Array(B);
     const head = this.options.action;
-    if (head.type === "categorical") {
-      const actions = new Int32Array(B);
-      for (let b = 0; b < B; b++) {
-        const logp = logSoftmax64(out[b]);
-        let a = 0;
-        if (options.greedy) {
-          for (let i = 1; i < head.n; i++) if (logp[i] > logp[a]) a = i;
-        } else {
-          const u = rng.next();
-          let cumulative = 0;
-          for (a = 0; a < head.n - 1; a++) {
-            cumulative += Math.exp(logp[a]);
-            if (u < cumulative) break;
-          }
-        }
-        actions[b] = a;
-        logprobs[b] = logp[a];
-      }
-      return { actions, logprobs, values };
-    }
-    const logStd = Float64Array.from(this.params.get("pi.logStd").dataSync());
-    const actions = new Float32Array(B * head.dim);
-    for (let b = 0; b < B; b++) {
-      let lp = 0;
-      for (let j = 0; j < head.dim; j++) {
-        const eps = options.greedy ? 0 : rng.normal();
-        const a = out[b][j] + Math.exp(logStd[j]) * eps;
-        actions[b * head.dim + j] = a;
-        // Evaluate the density at the float32 action actually returned.
-        const z = (actions[b * head.dim + j] - out[b][j]) / Math.exp(logStd[j]);
-        lp += -0.5 * z * z - logStd[j] - HALF_LOG_2PI;
-      }
-      logprobs[b] = lp;
-    }
+    const logStd = head.type === "gaussian" ? this.params.get("pi.logStd").dataSync() : undefined;
+    const { actions, logprobs } = sampleActions(head, out.flat(), logStd, rng, options.greedy);
     return { actions, logprobs, values };
   }
 
