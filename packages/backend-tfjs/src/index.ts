@@ -33,6 +33,7 @@ export {
 } from "./mlp-policy.js";
 export {
   batchMatmul,
+  columnSum,
   gatherRows,
   gelu,
   layerNorm,
@@ -42,6 +43,7 @@ export {
   pickLogProbs,
   softmax,
   softmaxEntropy,
+  transpose2d,
 } from "./ops.js";
 export { ParameterSet } from "./parameters.js";
 export { register } from "./register.js";

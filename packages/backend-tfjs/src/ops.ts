@@ -5,11 +5,31 @@ import * as tf from "@tensorflow/tfjs-core";
 // gradient of gather) is missing, so the gradients tfjs would derive itself are slow or unavailable.
 
 /**
- * Σ over rows of a [N, d] matrix as the product 1ᵀ·m: on wasm a reduction over a non-innermost axis
- * transposes first and is 10–40× slower than this matMul.
+ * Σ over rows of a [N, d] matrix. On wasm a reduction over a non-innermost axis transposes first and
+ * a matMul 1ᵀ·m re-packs m as XNNPACK weights (≈3 ms for [4096, 128]); XNNPACK's average pooling over
+ * an N×1 window reads m once (≈0.3 ms), so the sum is taken as N·mean. Elsewhere it is the matMul 1ᵀ·m.
  */
 export function columnSum(m: tf.Tensor2D): tf.Tensor1D {
-  return tf.reshape(tf.matMul(tf.ones([1, m.shape[0]]), m), [m.shape[1]]);
+  const [N, d] = m.shape;
+  if (tf.getBackend() === "wasm" && N > 1) {
+    const mean = tf.avgPool(tf.reshape(m, [1, N, 1, d]) as tf.Tensor4D, [N, 1], 1, "valid");
+    return tf.reshape(tf.mul(mean, N), [d]);
+  }
+  return tf.reshape(tf.matMul(tf.ones([1, N]), m), [d]);
+}
+
+/**
+ * mᵀ for m [A, B]. The wasm Transpose kernel writes a 2D transpose column by column, a cache miss per
+ * element when A is large (≈8 ns per element for [4096, 512]); going through 16×16 tiles as two
+ * 4-D permutations, each reading and writing whole cache lines, is 2–4× faster there.
+ */
+export function transpose2d(m: tf.Tensor2D): tf.Tensor2D {
+  const [A, B] = m.shape;
+  const t = 16;
+  if (tf.getBackend() !== "wasm" || A < 1024 || A % t !== 0 || B % t !== 0) return tf.transpose(m);
+  // [a1, a2, b1, b2] → [a1, b1, b2, a2] (each tile transposed) → [b1, b2, a1, a2] = mᵀ.
+  const tiles = tf.transpose(tf.reshape(m, [A / t, t, B / t, t]), [0, 2, 3, 1]);
+  return tf.reshape(tf.transpose(tiles, [1, 2, 0, 3]), [B, A]);
 }
 
 /**
@@ -31,20 +51,21 @@ export function batchedProduct(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
 /**
  * dW = xᵀ·dy for x [N, din], dy [N, dout], and db = Σ_n dy. XNNPACK re-packs the right operand of a
  * matMul whenever it is a new tensor, which halves the throughput when that operand is wide (measured
- * 128×4096×512: 6.8 vs 15 GFLOP/s), while a transpose costs a few ns per element; so the wider of x
- * and dy is transposed and the narrower one is the right operand: dW = (dyᵀ·x)ᵀ when din ≤ dout (the
- * last transpose is only [dout, din]), else dW = xᵀ·dy. db sums the innermost axis of dyᵀ when that
- * exists, else it is 1ᵀ·dy.
+ * 128×4096×512: 6.8 vs 15 GFLOP/s), while a (tiled) transpose costs a few ns per element; so the wider
+ * of x and dy is transposed and the narrower one is the right operand: dW = (dyᵀ·x)ᵀ when din ≤ dout
+ * (the last transpose is only [dout, din]), else dW = xᵀ·dy.
  */
 export function weightAndBiasGradients(
   x: tf.Tensor2D,
   dy: tf.Tensor2D,
 ): { dW: tf.Tensor2D; db: tf.Tensor1D } {
-  if (x.shape[1] <= dy.shape[1]) {
-    const dyT = tf.transpose(dy);
-    return { dW: tf.transpose(tf.matMul(dyT, x)) as tf.Tensor2D, db: tf.sum(dyT, -1) as tf.Tensor1D };
-  }
-  return { dW: tf.matMul(tf.transpose(x), dy), db: columnSum(dy) };
+  return { dW: weightGradient(x, dy), db: columnSum(dy) };
+}
+
+/** dW = xᵀ·dy alone (see {@link weightAndBiasGradients}). */
+export function weightGradient(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
+  if (x.shape[1] <= dy.shape[1]) return tf.transpose(tf.matMul(transpose2d(dy), x)) as tf.Tensor2D;
+  return tf.matMul(transpose2d(x), dy);
 }
 
 /** y = x·W + b for x [N, din], W [din, dout], b [dout]; dx = dy·Wᵀ, dW = xᵀ·dy, db = Σ_n dy. */
@@ -74,7 +95,7 @@ export const matmulNoBias: (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D = tf.
       value: tf.matMul(x, w),
       gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
         const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return [tf.matMul(dy, tf.transpose(ws)), weightAndBiasGradients(xs, dy).dW];
+        return [tf.matMul(dy, tf.transpose(ws)), weightGradient(xs, dy)];
       },
     };
     // biome-ignore lint/suspicious/noExplicitAny: see above.
