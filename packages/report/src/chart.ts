@@ -76,6 +76,8 @@ export function chartSpec(group: SeriesGroup, style: ChartStyle): TopLevelSpec {
   let maxLength = 0;
   let minStep = Number.POSITIVE_INFINITY;
   let maxStep = Number.NEGATIVE_INFINITY;
+  let minValue = Number.POSITIVE_INFINITY;
+  let maxValue = Number.NEGATIVE_INFINITY;
   for (const s of group.series) {
     const label = seriesLabel(group.name, s.key);
     labels.push(label);
@@ -85,6 +87,10 @@ export function chartSpec(group: SeriesGroup, style: ChartStyle): TopLevelSpec {
     maxLength = Math.max(maxLength, kept.length);
     for (const i of kept) {
       const step = s.steps[i];
+      for (const v of [s.values[i], smoothed[i]]) {
+        if (v < minValue) minValue = v;
+        if (v > maxValue) maxValue = v;
+      }
       if (!Number.isInteger(step)) integerSteps = false;
       if (step < minStep) minStep = step;
       if (step > maxStep) maxStep = step;
@@ -92,13 +98,19 @@ export function chartSpec(group: SeriesGroup, style: ChartStyle): TopLevelSpec {
     }
   }
   const smoothing = weight > 0;
+  const flat =
+    minValue <= maxValue && maxValue - minValue <= 1e-12 * Math.max(Math.abs(minValue), Math.abs(maxValue));
   const points = maxLength <= 1 || (maxLength <= 40 && !smoothing);
   const y = (field: "value" | "smoothed") => ({
     field,
     type: "quantitative" as const,
     title: axisTitle(group.name),
     // Accuracy is a fraction: keep 0 in view so small gains are not magnified; elsewhere fit the data.
-    scale: { zero: group.name === "accuracy" },
+    // A flat series (a constant learning rate) has an empty domain that Vega would stretch over its
+    // rounding noise: draw it mid-height on [0, 2v] (or [−1, 1] for zero) instead.
+    scale: flat
+      ? { domain: minValue === 0 ? [-1, 1] : [Math.min(0, 2 * minValue), Math.max(0, 2 * minValue)] }
+      : { zero: group.name === "accuracy" },
     axis: { titleFontWeight: "normal" as const, titleLimit: style.height },
   });
   return {

@@ -85,12 +85,18 @@ export function ema(values: ArrayLike<number>, w: number): Float64Array {
   const out = new Float64Array(values.length);
   let last = 0;
   let wPow = 1;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < values.length; i++) {
     // TensorBoard's scalar smoothing (vz_line_chart2 classic smoothing): last ← w·last + (1 − w)·x_i,
     // divided by the debias weight 1 − w^(i+1) so early points are not pulled towards 0.
     last = w * last + (1 - w) * values[i];
     wPow *= w;
-    out[i] = w === 0 ? values[i] : last / (1 - wPow);
+    lo = Math.min(lo, values[i]);
+    hi = Math.max(hi, values[i]);
+    // A weighted mean of the values so far lies between their extremes; clamping removes only
+    // rounding, so a constant series smooths to exactly itself (a flat line, not 1e-19 wiggles).
+    out[i] = w === 0 ? values[i] : Math.min(hi, Math.max(lo, last / (1 - wPow)));
   }
   return out;
 }

@@ -74,6 +74,16 @@ describe("renderSvg", () => {
     ).toHaveLength(2);
   });
 
+  it("a constant series is drawn flat with short tick labels", async () => {
+    const metrics = Array.from({ length: 300 }, (_, t) => ({ step: t + 1, lr: 3e-4 }));
+    const [lr] = groupSeries(collectSeries(metrics));
+    const doc = parseXml(await renderSvg(chartSpec(lr, { ...style, smoothing: 0.83 })));
+    const labels = texts(doc.documentElement!, "role-axis-label");
+    // The y axis spans [0, 6e-4]; no label carries rounding digits such as 0.00029999999999999.
+    expect(labels.some((l) => /^0\.000[1-6]$/.test(l))).toBe(true);
+    for (const l of labels) expect(l.length).toBeLessThan(8);
+  });
+
   it("a long series is decimated to the point budget", async () => {
     const [reward] = groupSeries(collectSeries(rewardMetrics(20_000)));
     const doc = parseXml(await renderSvg(chartSpec(reward, { ...style, maxPoints: 500 })));

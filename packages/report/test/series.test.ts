@@ -62,6 +62,9 @@ describe("ema", () => {
   it("weight 0 returns the values and a constant series stays constant", () => {
     expect([...ema([3, -1, 7], 0)]).toEqual([3, -1, 7]);
     for (const v of ema(new Array(50).fill(0.25), 0.9)) expect(v).toBeCloseTo(0.25, 12);
+    // 3e-4 is not a binary fraction: the debiased quotient rounds, yet the smoothed line must equal
+    // the value exactly (a constant learning rate plotted as 1e-19 wiggles was the failure).
+    for (const v of ema(new Array(300).fill(3e-4), 0.83)) expect(v).toBe(3e-4);
   });
 });
 
