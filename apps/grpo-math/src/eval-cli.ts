@@ -43,6 +43,7 @@ console.log(
     strict: result.strict,
     lenient: result.lenient,
     formatted: result.formatted,
+    workedRight: result.workedRight,
     seconds: (Date.now() - t0) / 1000,
   }),
 );

@@ -45,6 +45,12 @@ export interface EvaluationResult {
   readonly lenient: number;
   /** Fraction of completions in the exact format, right or wrong. */
   readonly formatted: number;
+  /**
+   * Fraction whose worked solution (inside `<think>`) ends at the right result, whatever the answer
+   * says: with {@link EvaluationResult.strict} it splits a gain into better arithmetic and answers that
+   * follow the model's own working.
+   */
+  readonly workedRight: number;
   readonly n: number;
   /** Every completion with its grade, in problem order. */
   readonly completions: readonly { id: string; completion: string; answer: string; grade: CompletionGrade }[];
@@ -67,6 +73,7 @@ export async function evaluate(
   let strict = 0;
   let lenient = 0;
   let formatted = 0;
+  let workedRight = 0;
   const sampler = new KvCacheSampler(model.config, model.getWeights());
   for (let i = 0; i < examples.length; i += batchSize) {
     const batch = examples.slice(i, i + batchSize);
@@ -83,12 +90,31 @@ export async function evaluate(
       strict += grade.strict ? 1 : 0;
       lenient += grade.lenient ? 1 : 0;
       formatted += isWellFormed(completion) ? 1 : 0;
+      workedRight += workedResult(completion) === String(example.answer) ? 1 : 0;
       completions.push({ id: example.id, completion, answer: example.answer, grade });
     });
     options.onProgress?.(Math.min(i + batchSize, examples.length), examples.length);
   }
   const n = examples.length;
-  return { strict: strict / n, lenient: lenient / n, formatted: formatted / n, n, completions };
+  return {
+    strict: strict / n,
+    lenient: lenient / n,
+    formatted: formatted / n,
+    workedRight: workedRight / n,
+    n,
+    completions,
+  };
+}
+
+/**
+ * The result the worked solution ends at: the number after the last `=` inside `<think>…</think>`
+ * (`<think>7+5=12, 12-3=9</think>` → `"9"`), or undefined without a think block or an `=`.
+ */
+export function workedResult(completion: string): string | undefined {
+  const think = /<think>([\s\S]*?)<\/think>/.exec(completion);
+  if (!think) return undefined;
+  const results = [...think[1].matchAll(/=\s*(-?\d+)/g)];
+  return results.at(-1)?.[1];
 }
 
 const formatGrader = new FormatReward();

@@ -41,14 +41,14 @@ export interface WarmupOptions {
 }
 
 /**
- * The shipped base model: 350 steps of 64 worked solutions at lr 2e-3, seed 1, half of the multi-step
+ * The shipped base model: 500 steps of 64 worked solutions at lr 2e-3, seed 1, half of the multi-step
  * answers slipped to the first step's result (20% greedy accuracy on the test split; see the README).
  * `target: 1` never stops before `maxSteps`.
  */
 export const warmupDefaults: WarmupOptions = {
   seed: 1,
   target: 1,
-  maxSteps: 350,
+  maxSteps: 500,
   batchSize: 64,
   lr: 2e-3,
   evalEvery: 50,

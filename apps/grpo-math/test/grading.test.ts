@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { GptModel, selectEngine } from "@rlts/backend-tfjs";
 import { createRng } from "@rlts/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { gradeCompletion, isWellFormed } from "../src/evaluate.js";
+import { gradeCompletion, isWellFormed, workedResult } from "../src/evaluate.js";
 import { KvCacheSampler } from "../src/kv-sampler.js";
 import { createTask, createTokenizer, targetCompletion } from "../src/task.js";
 
@@ -36,6 +36,17 @@ describe("grading", () => {
       strict: false,
       lenient: true,
     });
+  });
+
+  it("reads the result a worked solution ends at, apart from the answer", () => {
+    // The base model's slip: the working reaches 9 (7+5=12, 12-3=9) but the answer copies 12.
+    expect(workedResult("<think>7+5=12, 12-3=9</think><answer>12</answer>")).toBe("9");
+    expect(workedResult("<think>3-8=-5</think><answer>-5</answer>")).toBe("-5");
+    // No think block, or no result inside it.
+    expect(workedResult("<answer>9</answer>")).toBeUndefined();
+    expect(workedResult("<think>hmm</think><answer>9</answer>")).toBeUndefined();
+    // Numbers after </think> are not part of the working.
+    expect(workedResult("<think>2+2=4</think><answer>=5</answer>")).toBe("4");
   });
 
   it("the task's own reference solutions are well-formed and graded right", () => {
