@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { expNonPositive, weightAndBiasGradients } from "./ops.js";
+import { weightAndBiasGradients } from "./ops.js";
 
 const causalMasks = new Map<number, Float32Array>();
 
@@ -37,8 +37,11 @@ function channelProduct(input: tf.Tensor3D, filter: tf.Tensor3D): tf.Tensor3D {
  * x [B·T, d] (rows = (batch, position)), returning [B·T, d] before the output projection. The same
  * maths as the unfused path in `GptModel.forward` (Vaswani et al. 2017 eq. 1), but every tensor is
  * laid out so that the per-head products are depthwise convolutions over channels c = h·B + b and the
- * layout changes are a few rank-≤4 transposes: q as [t, j, c], k as [j, c, s], v as [s, c, j], scores
- * and probabilities as [t, c, s]. The backward pass is written out (softmax: dS = P⊙(dP − ΣP⊙dP)).
+ * layout changes are rank-4 transposes of the projections (kept in their row layout [b, t, h, j]) or
+ * of the gradient dy; only P and dS are transposed as [t, c, s] → [t, s, c]. The 1/√dh is folded into
+ * the q projection (q' = x·(wq/√dh) + bq/√dh), and the softmax is the wasm Softmax kernel. The backward
+ * pass is written out (softmax: dS = P⊙(dP − ΣP⊙dP)); dK and dV come out as [j, c, s], which needs no
+ * transpose of P or dS.
  */
 export function fusedCausalAttention(
   x: tf.Tensor2D,
@@ -54,63 +57,66 @@ export function fusedCausalAttention(
   const N = B * T;
   const scale = 1 / Math.sqrt(dh);
   const mask = tf.tensor3d(causalMask(T), [T, 1, T]);
-  // [t|s, c, j] with c = h·B + b ↔ rows (b, t) × columns (h, j).
-  const toRows = (g: tf.Tensor3D) =>
+  // Row layout [b, t, h, j] (rows of x·W) → a [p, q, c]-style layout given by `perm` and `shape`.
+  const arrange = (rows: tf.Tensor, perm: number[], shape: [number, number, number]) =>
+    tf.reshape(tf.transpose(rows, perm), shape) as tf.Tensor3D;
+  // [t, c, j] (as [T, H, B, dh]) → rows [N, d], and [j, c, s] (as [dh, H, B, T]) → rows [N, d].
+  const rowsFromTCJ = (g: tf.Tensor3D) =>
     tf.reshape(tf.transpose(tf.reshape(g, [T, H, B, dh]), [2, 0, 1, 3]), [N, d]);
+  const rowsFromJCS = (g: tf.Tensor3D) =>
+    tf.reshape(tf.transpose(tf.reshape(g, [dh, H, B, T]), [2, 3, 1, 0]), [N, d]);
   const op = tf.customGrad(
     // biome-ignore lint/suspicious/noExplicitAny: tfjs customGrad's signature is untyped varargs.
     ((xIn: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: any) => {
-      const project = (i: number) =>
-        tf.reshape(tf.add(tf.matMul(xIn, tf.slice(w, [0, i * d], [d, d])), tf.slice(b, [i * d], [d])), [
-          B,
-          T,
-          H,
-          dh,
-        ]);
-      const Q = tf.reshape(tf.transpose(project(0), [1, 3, 2, 0]), [T, dh, C]) as tf.Tensor3D; // [t, j, c]
-      const K = tf.reshape(tf.transpose(project(1), [3, 2, 0, 1]), [dh, C, T]) as tf.Tensor3D; // [j, c, s]
-      const V = tf.reshape(tf.transpose(project(2), [1, 2, 0, 3]), [T, C, dh]) as tf.Tensor3D; // [s, c, j]
-      // S[t, c, s] = Σ_j q·k /√dh + mask;  P = softmax over s
-      const S = tf.add(tf.mul(channelProduct(Q, K), scale), mask);
-      const E = expNonPositive(tf.sub(S, tf.max(S, -1, true)));
-      const P = tf.div(E, tf.sum(E, -1, true)) as tf.Tensor3D;
+      const project = (i: number, factor: number) => {
+        let wi = tf.slice(w, [0, i * d], [d, d]) as tf.Tensor2D;
+        let bi = tf.slice(b, [i * d], [d]) as tf.Tensor1D;
+        if (factor !== 1) {
+          wi = tf.mul(wi, factor);
+          bi = tf.mul(bi, factor);
+        }
+        return tf.reshape(tf.fused.matMul({ a: xIn, b: wi, bias: bi }), [B, T, H, dh]);
+      };
+      const qRows = project(0, scale);
+      const kRows = project(1, 1);
+      const vRows = project(2, 1);
+      const Q = arrange(qRows, [1, 3, 2, 0], [T, dh, C]); // [t, j, c]
+      const K = arrange(kRows, [3, 2, 0, 1], [dh, C, T]); // [j, c, s]
+      const V = arrange(vRows, [1, 2, 0, 3], [T, C, dh]); // [s, c, j]
+      // S[t, c, s] = Σ_j q'·k + mask;  P = softmax over s
+      const P = tf.softmax(tf.add(channelProduct(Q, K), mask)) as tf.Tensor3D;
       // Y[t, c, j] = Σ_s P[t, c, s]·v[s, c, j]
       const Y = channelProduct(tf.transpose(P, [0, 2, 1]) as tf.Tensor3D, V);
-      save([xIn, w, Q, K, V, P]);
+      save([xIn, w, qRows, kRows, vRows, P]);
       return {
-        value: toRows(Y),
+        value: rowsFromTCJ(Y),
         gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
-          const [xs, ws, Qs, Ks, Vs, Ps] = saved as [
+          const [xs, ws, qR, kR, vR, Ps] = saved as [
             tf.Tensor2D,
             tf.Tensor2D,
-            tf.Tensor3D,
-            tf.Tensor3D,
-            tf.Tensor3D,
+            tf.Tensor4D,
+            tf.Tensor4D,
+            tf.Tensor4D,
             tf.Tensor3D,
           ];
-          const dY = tf.reshape(tf.transpose(tf.reshape(dy, [B, T, H, dh]), [1, 2, 0, 3]), [
-            T,
-            C,
-            dh,
-          ]) as tf.Tensor3D;
-          // dP[t, c, s] = Σ_j dY[t, c, j]·v[s, c, j];  dV[s, c, j] = Σ_t P[t, c, s]·dY[t, c, j]
+          const dyRows = tf.reshape(dy, [B, T, H, dh]);
+          // dP[t, c, s] = Σ_j dY[t, c, j]·v[s, c, j]
           const dP = channelProduct(
-            tf.transpose(dY, [0, 2, 1]) as tf.Tensor3D,
-            tf.transpose(Vs, [2, 1, 0]) as tf.Tensor3D,
+            arrange(dyRows, [1, 3, 2, 0], [T, dh, C]),
+            arrange(vR, [3, 2, 0, 1], [dh, C, T]),
           );
-          const dV = channelProduct(tf.transpose(Ps, [2, 0, 1]) as tf.Tensor3D, dY);
-          // Softmax backward, then the 1/√dh of the scores.
-          const dS = tf.mul(tf.mul(Ps, tf.sub(dP, tf.sum(tf.mul(Ps, dP), -1, true))), scale);
-          // dQ[t, c, j] = Σ_s dS[t, c, s]·k[s, c, j];  dK[s, c, j] = Σ_t dS[t, c, s]·q[t, c, j]
-          const dQ = channelProduct(
-            tf.transpose(dS, [0, 2, 1]) as tf.Tensor3D,
-            tf.transpose(Ks, [2, 1, 0]) as tf.Tensor3D,
-          );
-          const dK = channelProduct(
-            tf.transpose(dS, [2, 0, 1]) as tf.Tensor3D,
-            tf.transpose(Qs, [0, 2, 1]) as tf.Tensor3D,
-          );
-          const dqkv = tf.concat([toRows(dQ), toRows(dK), toRows(dV)], 1) as tf.Tensor2D;
+          // dVᵀ[j, c, s] = Σ_t dY[t, c, j]·P[t, c, s]
+          const dVt = channelProduct(arrange(dyRows, [3, 1, 2, 0], [dh, T, C]), Ps);
+          // Softmax backward: dS = P⊙(dP − Σ_s P⊙dP), the gradient of the scores S = q'·k.
+          const dS = tf.mul(Ps, tf.sub(dP, tf.sum(tf.mul(Ps, dP), -1, true))) as tf.Tensor3D;
+          // dq'[t, c, j] = Σ_s dS[t, c, s]·k[s, c, j], and dq = dq'/√dh since q' = q/√dh.
+          const dQ = tf.mul(
+            channelProduct(tf.transpose(dS, [0, 2, 1]) as tf.Tensor3D, arrange(kR, [1, 2, 0, 3], [T, C, dh])),
+            scale,
+          ) as tf.Tensor3D;
+          // dKᵀ[j, c, s] = Σ_t q'[t, c, j]·dS[t, c, s]
+          const dKt = channelProduct(arrange(qR, [3, 1, 2, 0], [dh, T, C]), dS);
+          const dqkv = tf.concat([rowsFromTCJ(dQ), rowsFromJCS(dKt), rowsFromJCS(dVt)], 1) as tf.Tensor2D;
           const { dW, db } = weightAndBiasGradients(xs, dqkv);
           return [tf.matMul(dqkv, tf.transpose(ws)), dW, db];
         },

@@ -1,7 +1,7 @@
 import { createRng } from "@rlts/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { columnSum, linear, selectEngine, transpose2d } from "../src/index.js";
+import { columnSum, GptModel, gatherRows, linear, selectEngine, transpose2d } from "../src/index.js";
 
 await selectEngine({ prefer: "wasm", log: () => {} });
 
@@ -102,5 +102,67 @@ describe("large-shape kernels on wasm", () => {
       check(gb, wantB, `db ${di}→${dO}`);
       check(gx, wantX, `dx ${di}→${dO}`);
     }
+  });
+
+  it("gatherRows reads table rows and scatters gradients back like plain indexing", () => {
+    const [R, d] = [40, 6];
+    const table = randomMatrix(R, d, 11);
+    const ids = Int32Array.from({ length: 300 }, (_, k) => (k * 17 + (k >> 3)) % R);
+    const dy = randomMatrix(ids.length, d, 12);
+    const [value, grad] = tf.tidy(() => {
+      const t = tf.tensor2d(table, [R, d]);
+      const idT = tf.tensor1d(ids, "int32");
+      const g = tf.grad((tt: tf.Tensor) => gatherRows(tt as tf.Tensor2D, idT))(
+        t,
+        tf.tensor2d(dy, [ids.length, d]),
+      );
+      return [gatherRows(t, idT).dataSync() as Float32Array, g.dataSync() as Float32Array];
+    });
+    const want = new Float64Array(R * d);
+    ids.forEach((id, n) => {
+      for (let j = 0; j < d; j++) {
+        expect(value[n * d + j]).toBe(table[id * d + j]);
+        want[id * d + j] += dy[n * d + j];
+      }
+    });
+    for (let k = 0; k < want.length; k++) expect(Math.abs(grad[k] - want[k])).toBeLessThan(1e-5);
+  });
+});
+
+describe("the wasm formulations agree with the cpu backend's straightforward ones", () => {
+  it("GPT logits and gradients at 1024 rows (fused attention, tiled transposes, pooled sums, one-hot lookup)", async () => {
+    // cpu runs the unfused attention with plain kernels: an independent formulation of the same model.
+    const config = { vocabSize: 40, contextLength: 64, dModel: 32, nLayers: 1, nHeads: 2, dFF: 64 };
+    const rng = createRng(3);
+    const batch = Array.from({ length: 16 }, () => Int32Array.from({ length: 64 }, () => rng.int(40)));
+    const ids = new Int32Array(16 * 64);
+    batch.forEach((seq, b) => {
+      ids.set(seq, b * 64);
+    });
+    const run = async (prefer: "wasm" | "cpu") => {
+      await selectEngine({ prefer, log: () => {} });
+      const model = new GptModel({ ...config, seed: 4, initStd: 0.2 });
+      const logits = tf.tidy(
+        () => model.forward(tf.tensor1d(ids, "int32"), 16, 64).dataSync() as Float32Array,
+      );
+      const { loss, gradient } = model.flatGradient(() => model.languageModelLoss(batch));
+      model.dispose();
+      return { logits, loss, gradient };
+    };
+    const cpu = await run("cpu");
+    const wasm = await run("wasm");
+    let worstLogit = 0;
+    for (let i = 0; i < cpu.logits.length; i++) {
+      worstLogit = Math.max(worstLogit, Math.abs(cpu.logits[i] - wasm.logits[i]));
+    }
+    expect(worstLogit).toBeLessThan(1e-4);
+    expect(Math.abs(cpu.loss - wasm.loss)).toBeLessThan(1e-5);
+    let worstGrad = 0;
+    let scale = 0;
+    for (let i = 0; i < cpu.gradient.length; i++) {
+      worstGrad = Math.max(worstGrad, Math.abs(cpu.gradient[i] - wasm.gradient[i]));
+      scale = Math.max(scale, Math.abs(cpu.gradient[i]));
+    }
+    expect(worstGrad).toBeLessThan(1e-4 * scale);
   });
 });
