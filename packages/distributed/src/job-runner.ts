@@ -55,7 +55,9 @@ export class JobRunner<D, R> {
     this.events.on("failed", ({ jobId }) => {
       this.lookUp(jobId).catch(() => {}); // the poll tries again
     });
-    this.events.on("error", () => {}); // the connection's own handler reports outages
+    // Outages are reported once by the connection's own handler, not per command.
+    this.events.on("error", () => {});
+    this.queue.on("error", () => {});
   }
 
   /** Resolves when the event stream is listening (events of jobs added before that would be missed). */
