@@ -37,8 +37,9 @@ function channelProduct(input: tf.Tensor3D, filter: tf.Tensor3D): tf.Tensor3D {
  * x [B·T, d] (rows = (batch, position)), returning [B·T, d] before the output projection. The same
  * maths as the unfused path in `GptModel.forward` (Vaswani et al. 2017 eq. 1), but every tensor is
  * laid out so that the per-head products are depthwise convolutions over channels c = h·B + b and the
- * layout changes are rank-4 transposes of the projections (kept in their row layout [b, t, h, j]) or
- * of the gradient dy; only P and dS are transposed as [t, c, s] → [t, s, c]. The 1/√dh is folded into
+ * layout changes are rank-4 transposes of the projections (k and v are kept in their row layout
+ * [b, t, h, j]) or of the gradient dy, plus outer-axis swaps [t, j, c] → [j, t, c] of q and dy that move
+ * whole rows of channels; only P and dS are transposed as [t, c, s] → [t, s, c]. The 1/√dh is folded into
  * the q projection (q' = x·(wq/√dh) + bq/√dh), and the softmax is the wasm Softmax kernel. The backward
  * pass is written out (softmax: dS = P⊙(dP − ΣP⊙dP)); dK and dV come out as [j, c, s], which needs no
  * transpose of P or dS.
@@ -87,26 +88,24 @@ export function fusedCausalAttention(
       const P = tf.softmax(tf.add(channelProduct(Q, K), mask)) as tf.Tensor3D;
       // Y[t, c, j] = Σ_s P[t, c, s]·v[s, c, j]
       const Y = channelProduct(tf.transpose(P, [0, 2, 1]) as tf.Tensor3D, V);
-      save([xIn, w, qRows, kRows, vRows, P]);
+      save([xIn, w, Q, kRows, vRows, P]);
       return {
         value: rowsFromTCJ(Y),
         gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
-          const [xs, ws, qR, kR, vR, Ps] = saved as [
+          const [xs, ws, Qs, kR, vR, Ps] = saved as [
             tf.Tensor2D,
             tf.Tensor2D,
-            tf.Tensor4D,
+            tf.Tensor3D,
             tf.Tensor4D,
             tf.Tensor4D,
             tf.Tensor3D,
           ];
-          const dyRows = tf.reshape(dy, [B, T, H, dh]);
+          // dY as [t, j, c]; its [j, t, c] form swaps the outer axes only (whole rows of c move).
+          const dYtjc = arrange(tf.reshape(dy, [B, T, H, dh]), [1, 3, 2, 0], [T, dh, C]);
           // dP[t, c, s] = Σ_j dY[t, c, j]·v[s, c, j]
-          const dP = channelProduct(
-            arrange(dyRows, [1, 3, 2, 0], [T, dh, C]),
-            arrange(vR, [3, 2, 0, 1], [dh, C, T]),
-          );
+          const dP = channelProduct(dYtjc, arrange(vR, [3, 2, 0, 1], [dh, C, T]));
           // dVᵀ[j, c, s] = Σ_t dY[t, c, j]·P[t, c, s]
-          const dVt = channelProduct(arrange(dyRows, [3, 1, 2, 0], [dh, T, C]), Ps);
+          const dVt = channelProduct(tf.transpose(dYtjc, [1, 0, 2]) as tf.Tensor3D, Ps);
           // Softmax backward: dS = P⊙(dP − Σ_s P⊙dP), the gradient of the scores S = q'·k.
           const dS = tf.mul(Ps, tf.sub(dP, tf.sum(tf.mul(Ps, dP), -1, true))) as tf.Tensor3D;
           // dq'[t, c, j] = Σ_s dS[t, c, s]·k[s, c, j], and dq = dq'/√dh since q' = q/√dh.
@@ -115,7 +114,7 @@ export function fusedCausalAttention(
             scale,
           ) as tf.Tensor3D;
           // dKᵀ[j, c, s] = Σ_t q'[t, c, j]·dS[t, c, s]
-          const dKt = channelProduct(arrange(qR, [3, 1, 2, 0], [dh, T, C]), dS);
+          const dKt = channelProduct(tf.transpose(Qs, [1, 0, 2]) as tf.Tensor3D, dS);
           const dqkv = tf.concat([rowsFromTCJ(dQ), rowsFromJCS(dKt), rowsFromJCS(dVt)], 1) as tf.Tensor2D;
           const { dW, db } = weightAndBiasGradients(xs, dqkv);
           return [tf.matMul(dqkv, tf.transpose(ws)), dW, db];
