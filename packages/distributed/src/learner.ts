@@ -61,9 +61,14 @@ export const distributedDefaults = {
 
 type Resolved = Required<DistributedOptions>;
 
+/** The options that are set (an `undefined` option takes its default rather than erasing it). */
+export function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 function resolveOptions(options: DistributedOptions): Resolved {
   checkRedisUrl(options.redis);
-  const o = { ...distributedDefaults, ...options } as Resolved;
+  const o = { ...distributedDefaults, ...definedOnly(options) } as Resolved;
   if (o.weights !== "redis") fileStoreDir(o.weights);
   const whole = (field: keyof Resolved, min: number) => {
     const v = o[field] as number;

@@ -15,6 +15,7 @@ import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { DependencyContainer } from "tsyringe";
 import { connectRedis } from "./connection.js";
+import { definedOnly } from "./learner.js";
 import {
   type QueueName,
   queueNames,
@@ -49,6 +50,8 @@ export interface WorkerOptions {
   readonly lockDurationMs?: number;
   /** How often this worker looks for stalled jobs (of dead workers), in ms. Default 30 000. */
   readonly stalledIntervalMs?: number;
+  /** onnxruntime threads per operator for rollouts; 0 lets onnxruntime choose. Default 0. */
+  readonly threads?: number;
   /** Times a job may stall before it fails. Default 1. */
   readonly maxStalledCount?: number;
   /** Progress lines (one per job start and end). Default `console.info`. */
@@ -62,6 +65,7 @@ export const workerDefaults = {
   lockDurationMs: 30_000,
   stalledIntervalMs: 30_000,
   maxStalledCount: 1,
+  threads: 0,
 } as const;
 
 /** A running worker. */
@@ -106,7 +110,7 @@ interface RunState {
  * mid-job leaves a job whose lock expires; another worker's stalled-job check puts it back in the queue.
  */
 export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
-  const o = { ...workerDefaults, ...options };
+  const o = { ...workerDefaults, ...definedOnly(options), redis: options.redis, queues: options.queues };
   const log = options.log ?? ((m: string) => console.info(m));
   if (!o.queues.length || o.queues.some((q) => !queueNames.includes(q))) {
     throw new ConfigError(
@@ -147,7 +151,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         d.version,
       );
       if (run.gpt) run.gpt.setWeights(weights);
-      else run.gpt = await OnnxGpt.create(run.spec.model, weights);
+      else run.gpt = await OnnxGpt.create(run.spec.model, weights, { intraOpNumThreads: o.threads });
       run.version = d.version;
     }
     const prompts: Int32Array[] = [];

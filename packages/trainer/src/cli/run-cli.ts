@@ -2,8 +2,10 @@ import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { RltsError } from "@rlts/core";
 import { loadConfig } from "../config/load-config.js";
+import type { GrpoConfig } from "../config/schema.js";
+import { loadDistributed } from "../grpo/distributed.js";
 import { evaluateCheckpoint } from "../grpo/evaluate-checkpoint.js";
-import { GrpoTrainer } from "../grpo/grpo-trainer.js";
+import { createRunContainer, GrpoTrainer } from "../grpo/grpo-trainer.js";
 import { type ProgressMode, ProgressReporter, resolveProgressMode } from "./progress.js";
 
 /** Where the CLI writes and which signals it listens to (a test passes its own). */
@@ -12,6 +14,8 @@ export interface CliIo {
   readonly err: (line: string) => void;
   /** Subscribes to Ctrl-C; returns the unsubscribe function. */
   readonly onInterrupt: (handler: () => void) => () => void;
+  /** Subscribes to SIGTERM (a worker stops when its supervisor asks); returns the unsubscribe function. */
+  readonly onTerminate?: (handler: () => void) => () => void;
 }
 
 const defaultIo: CliIo = {
@@ -20,6 +24,10 @@ const defaultIo: CliIo = {
   onInterrupt: (handler) => {
     process.on("SIGINT", handler);
     return () => process.off("SIGINT", handler);
+  },
+  onTerminate: (handler) => {
+    process.on("SIGTERM", handler);
+    return () => process.off("SIGTERM", handler);
   },
 };
 
@@ -30,7 +38,12 @@ export const usage = `usage:
       config's runDir. Ctrl-C finishes the current step, writes a checkpoint and exits; --resume
       continues from the newest checkpoint exactly.
   rlts eval <checkpoint> [--config config.yaml] [--split test|train] [--limit N] [--out file.json]
-      Greedy accuracy of a checkpoint on the task's split, per reward component (JSON on stdout).`;
+      Greedy accuracy of a checkpoint on the task's split, per reward component (JSON on stdout).
+  rlts worker --queue rollouts|rewards|rollouts,rewards --redis URL [--prefix rlts] [--concurrency N]
+              [--plugins-from DIR] [--threads N] [--lock-ms N] [--stalled-ms N]
+      Serves a distributed run's jobs (needs @rlts/distributed): rollouts on onnxruntime, rewards with the
+      run's reward plugins (its plugins: packages resolve from --plugins-from, default the working
+      directory). Runs until Ctrl-C or SIGTERM, which let the current job finish.`;
 
 /** Exit code after Ctrl-C (128 + SIGINT). */
 export const interruptedExitCode = 130;
@@ -41,6 +54,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
   try {
     if (command === "train") return await train(rest, io);
     if (command === "eval") return await evaluate(rest, io);
+    if (command === "worker") return await worker(rest, io);
     if (command === "--help" || command === "-h" || command === "help") {
       io.out(usage);
       return 0;
@@ -155,5 +169,59 @@ async function evaluate(args: readonly string[], io: CliIo): Promise<number> {
   const text = JSON.stringify(evaluation);
   if (values.out) await writeFile(values.out, `${text}\n`);
   io.out(text);
+  return 0;
+}
+
+async function worker(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      queue: { type: "string" },
+      redis: { type: "string" },
+      prefix: { type: "string" },
+      concurrency: { type: "string" },
+      "plugins-from": { type: "string" },
+      threads: { type: "string" },
+      "lock-ms": { type: "string" },
+      "stalled-ms": { type: "string" },
+    },
+  });
+  if (positionals.length !== 0 || !values.queue || !values.redis) {
+    io.err(usage);
+    return 2;
+  }
+  const distributed = await loadDistributed("--redis");
+  const queues = values.queue.split(",").map((q) => q.trim());
+  for (const q of queues) {
+    if (!(distributed.queueNames as readonly string[]).includes(q))
+      throw new RltsError(`--queue: got ${JSON.stringify(q)}; use rollouts, rewards, or rollouts,rewards`);
+  }
+  const handle = await distributed.startWorker({
+    redis: values.redis,
+    queues: queues as ("rollouts" | "rewards")[],
+    prefix: values.prefix,
+    concurrency: positiveInt("concurrency", values.concurrency),
+    pluginsFrom: values["plugins-from"],
+    threads: positiveInt("threads", values.threads),
+    lockDurationMs: positiveInt("lock-ms", values["lock-ms"]),
+    stalledIntervalMs: positiveInt("stalled-ms", values["stalled-ms"]),
+    // The trainer's own container: workers know every reward plugin a learner knows.
+    createContainer: (plugins, from) => createRunContainer({ plugins: [...plugins] } as GrpoConfig, from),
+    log: io.err,
+  });
+  await new Promise<void>((resolve) => {
+    const offInterrupt = io.onInterrupt(done);
+    const offTerminate = io.onTerminate?.(done);
+    function done() {
+      offInterrupt();
+      offTerminate?.();
+      resolve();
+    }
+  });
+  io.err(
+    `worker ${handle.id} stopping after ${handle.done.rollouts} rollout and ${handle.done.rewards} reward jobs`,
+  );
+  await handle.close();
   return 0;
 }

@@ -112,6 +112,31 @@ const loggingSchema = z.strictObject({
   report: z.boolean().prefault(true),
 });
 
+const distributedSchema = z.strictObject({
+  /** Redis URL of the queues (`redis://host:6379`, `rediss://` for TLS); needs `@rlts/distributed`. */
+  redis: z.string().regex(/^rediss?:\/\//, "use a Redis URL such as redis://127.0.0.1:6379"),
+  /** Where weight versions are published: `redis`, or `file:///dir` on a folder every machine shares. */
+  weights: z
+    .union([z.literal("redis"), z.string().regex(/^file:\/\//, 'use "redis" or a file:///dir URL')])
+    .prefault("redis"),
+  /**
+   * Weight versions a rollout result may lag the newest and still be used. Only the grpo-offpolicy
+   * objective accepts stale samples (it importance-corrects against their own log α); others need 0.
+   */
+  maxStaleness: int(0).prefault(0),
+  /** Tries per job before it is dead-lettered. */
+  attempts: int(1).prefault(3),
+  /** Distinct prompts per rollout job (each sampled groupSize times). */
+  promptsPerJob: int(1).prefault(1),
+  /** Score rewards on reward workers (`false`: on the learner, as without `distributed`). */
+  rewards: z.boolean().prefault(true),
+  /** Key prefix of the queues and run data; `rlts worker --prefix` must match. */
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, "use letters, digits, _ . - only")
+    .prefault("rlts"),
+});
+
 /**
  * The GRPO trainer's configuration, as written in one YAML file. Field docs are in the trainer README
  * ("Configuration"); every field but `task`, `model`, `reward` and `train.steps` has a default.
@@ -142,6 +167,8 @@ export const grpoConfigSchema = z.strictObject({
   train: trainSchema,
   reference: referenceSchema.prefault({}),
   logging: loggingSchema.prefault({}),
+  /** Rollouts and rewards on worker processes through BullMQ and Redis (`rlts worker`); absent: in-process. */
+  distributed: distributedSchema.optional(),
 });
 
 /** A validated configuration with every default filled in. */

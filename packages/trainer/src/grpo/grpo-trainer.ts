@@ -30,6 +30,7 @@ import {
   type RngState,
   rngFromState,
 } from "@rlts/core";
+import type { DistributedClient, RolloutStats } from "@rlts/distributed";
 import {
   isPromptTask,
   type PromptExample,
@@ -45,6 +46,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { DependencyContainer } from "tsyringe";
 import { resolveFrom } from "../config/load-config.js";
 import type { GrpoConfig } from "../config/schema.js";
+import { loadDistributed } from "./distributed.js";
 import { accumulatedStep, accumulatedStepAsync } from "./grad-accumulation.js";
 import { loadModelCheckpoint, type ModelMetadata } from "./model-io.js";
 import { OnnxRolloutEngine, type RolloutEngine, TfjsRolloutEngine } from "./rollout-engine.js";
@@ -154,6 +156,8 @@ interface GeneratedBatch {
   readonly groupIds: Int32Array;
   readonly generated: GenerateResult;
   readonly generateSeconds: number;
+  /** Staleness figures of a distributed rollout engine. */
+  readonly rolloutStats?: RolloutStats;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -266,6 +270,7 @@ export class GrpoTrainer {
   private samplesFile!: JsonlWriter;
   private timingsFile!: JsonlWriter;
   private evaluationsFile!: JsonlWriter;
+  private distributedClient: DistributedClient | undefined;
 
   private constructor(
     readonly config: GrpoConfig,
@@ -314,6 +319,15 @@ export class GrpoTrainer {
       config.objective as PluginSpec,
       "objective",
     ) as Objective<tf.Tensor>;
+
+    // Stale samples need an objective that importance-corrects against the sampler's own log α.
+    if (config.distributed && config.distributed.maxStaleness > 0 && objective.name !== "grpo-offpolicy") {
+      throw new ConfigError(
+        "distributed.maxStaleness",
+        config.distributed.maxStaleness,
+        `only the grpo-offpolicy objective importance-corrects stale samples; use 0 with ${objective.name}`,
+      );
+    }
 
     const { promptsPerStep, groupSize } = config.rollout;
     const batchSize = promptsPerStep * groupSize;
@@ -386,8 +400,29 @@ export class GrpoTrainer {
       copy.setWeights(source.getWeights(), "policy weights");
       return new TfjsRolloutEngine(copy);
     };
-    const rollout = await engineOf(policy);
+    let rollout = await engineOf(policy);
     const reference = config.reference.enabled ? await engineOf(policy) : undefined;
+
+    // Distributed: generation on rollout workers (the local engine still scores α), rewards on reward workers.
+    let distributedClient: DistributedClient | undefined;
+    if (config.distributed) {
+      const distributed = await loadDistributed();
+      const { rewards: _rewards, ...connection } = config.distributed;
+      distributedClient = await distributed.DistributedClient.connect(connection, { log });
+      const { vocabSize, contextLength, dModel, nLayers, nHeads, dFF, tieEmbeddings } = policy.config;
+      await distributedClient.describeRun({
+        model: { vocabSize, contextLength, dModel, nLayers, nHeads, dFF, tieEmbeddings },
+        reward: config.reward as PluginSpec | PluginSpec[],
+        plugins: config.plugins,
+      });
+      rollout = await distributed.DistributedRolloutEngine.create(distributedClient, rollout, {
+        groupSize: config.rollout.groupSize,
+        acceptStale: objective.name === "grpo-offpolicy",
+      });
+      log(
+        `distributed: run ${distributedClient.runId} on ${config.distributed.redis} (prefix ${config.distributed.prefix}, weights ${config.distributed.weights}); start workers with: rlts worker --queue rollouts${config.distributed.rewards ? ",rewards" : ""} --redis ${config.distributed.redis}`,
+      );
+    }
 
     const root = createRng(config.seed);
     let sampleRng = root.split();
@@ -450,6 +485,7 @@ export class GrpoTrainer {
     trainer.samplesFile = new JsonlWriter(files.samples);
     trainer.timingsFile = new JsonlWriter(files.timings);
     trainer.evaluationsFile = new JsonlWriter(files.evaluations);
+    trainer.distributedClient = distributedClient;
     await writeFile(join(runDir, runFileNames.config), `${JSON.stringify(config, null, 2)}\n`);
     return trainer;
   }
@@ -468,6 +504,11 @@ export class GrpoTrainer {
   /** Completions per generation batch (promptsPerStep × G). */
   get batchSize(): number {
     return this.config.rollout.promptsPerStep * this.config.rollout.groupSize;
+  }
+
+  /** The queue client of a distributed run (`distributed:` in the config), for audits and tests. */
+  get distributed(): DistributedClient | undefined {
+    return this.distributedClient;
   }
 
   /** The newest checkpoint this run wrote or resumed from. */
@@ -622,7 +663,8 @@ export class GrpoTrainer {
       rng: this.sampleRng,
     });
     const generateSeconds = (performance.now() - t0) / 1000;
-    return { examples, promptTexts, prompts, groupIds, generated, generateSeconds };
+    const rolloutStats = (this.rollout as { stats?: RolloutStats }).stats;
+    return { examples, promptTexts, prompts, groupIds, generated, generateSeconds, rolloutStats };
   }
 
   /**
@@ -654,7 +696,7 @@ export class GrpoTrainer {
 
     const overlapping = this.pending;
     this.pending = undefined;
-    const { examples, promptTexts, prompts, groupIds, generated, generateSeconds } = overlapping
+    const { examples, promptTexts, prompts, groupIds, generated, generateSeconds, rolloutStats } = overlapping
       ? await overlapping.batch
       : await this.generateBatch();
     const N = prompts.length;
@@ -670,7 +712,7 @@ export class GrpoTrainer {
       completionTokens: c.length,
       truncated: !generated.stopped[i],
     }));
-    const { total, components } = await this.scoreRewards(inputs, step);
+    const { total, components, deadGroups } = await this.scoreRewards(inputs, groupIds, step);
     const rewardSeconds = (performance.now() - t0) / 1000;
     const rewards = Float64Array.from(total, (r) => r ?? 0);
 
@@ -858,6 +900,12 @@ export class GrpoTrainer {
     metrics["completion_length/mean"] = mean(lengths);
     metrics["completion_length/clipped_ratio"] = mean(generated.stopped.map((s) => (s ? 0 : 1)));
     metrics.tokens = totalTokens;
+    if (this.distributedClient) {
+      // Dead-lettered groups abstain: reward 0 for the whole group, hence zero group-relative advantage.
+      metrics["distributed/dead_letter_groups"] = deadGroups;
+      metrics["distributed/stale_rejected"] = rolloutStats?.staleRejected ?? 0;
+      metrics["distributed/stale_accepted"] = rolloutStats?.staleAccepted ?? 0;
+    }
 
     const perStep = config.logging.samplesPerStep;
     for (let k = 0; k < Math.min(perStep, N); k++) {
@@ -887,13 +935,23 @@ export class GrpoTrainer {
 
   private async scoreRewards(
     inputs: readonly RewardInput[],
+    groupIds: Int32Array,
     step: number,
-  ): Promise<{ total: (number | null)[]; components: Record<string, readonly (number | null)[]> }> {
+  ): Promise<{
+    total: (number | null)[];
+    components: Record<string, readonly (number | null)[]>;
+    deadGroups: number;
+  }> {
+    if (this.distributedClient && this.config.distributed?.rewards) {
+      // One reward job per prompt's group; a group dead-lettered after every attempt abstains (null).
+      const scored = await this.distributedClient.scoreGroups(inputs, groupIds);
+      return { total: scored.total, components: scored.components, deadGroups: scored.deadGroups.length };
+    }
     const { reward } = this;
     try {
       if (isDetailedReward(reward)) {
         const detailed = await reward.scoreDetailed(inputs);
-        return { total: [...detailed.total], components: detailed.components };
+        return { total: [...detailed.total], components: detailed.components, deadGroups: 0 };
       }
       const scores = await reward.score(inputs);
       if (!Array.isArray(scores) || scores.length !== inputs.length) {
@@ -905,7 +963,7 @@ export class GrpoTrainer {
         if (s !== null && !Number.isFinite(s))
           throw new Error(`score ${i} is ${s}; return a finite number or null`);
       });
-      return { total: [...scores], components: { [reward.name]: scores } };
+      return { total: [...scores], components: { [reward.name]: scores }, deadGroups: 0 };
     } catch (error) {
       throw new RewardError(
         `reward "${reward.name}" failed at step ${step}: ${(error as Error).message}. ` +
@@ -957,6 +1015,7 @@ export class GrpoTrainer {
     this.policy.dispose();
     await this.rollout.dispose();
     await this.reference?.dispose();
+    await this.distributedClient?.close();
     await this.container.dispose();
   }
 }
