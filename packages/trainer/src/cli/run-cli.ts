@@ -40,9 +40,9 @@ export const usage = `usage:
   rlts eval <checkpoint> [--config config.yaml] [--split test|train] [--limit N] [--out file.json]
       Greedy accuracy of a checkpoint on the task's split, per reward component (JSON on stdout).
   rlts worker --queue rollouts|rewards|rollouts,rewards --redis URL [--prefix rlts] [--concurrency N]
-              [--plugins-from DIR] [--threads N] [--lock-ms N] [--stalled-ms N]
+              [--plugin-dir DIR] [--threads N] [--lock-ms N] [--stalled-ms N]
       Serves a distributed run's jobs (needs @rlts/distributed): rollouts on onnxruntime, rewards with the
-      run's reward plugins (its plugins: packages resolve from --plugins-from, default the working
+      run's reward plugins (its plugins: packages resolve from --plugin-dir, default the working
       directory). Runs until Ctrl-C or SIGTERM, which let the current job finish.`;
 
 /** Exit code after Ctrl-C (128 + SIGINT). */
@@ -181,7 +181,7 @@ async function worker(args: readonly string[], io: CliIo): Promise<number> {
       redis: { type: "string" },
       prefix: { type: "string" },
       concurrency: { type: "string" },
-      "plugins-from": { type: "string" },
+      "plugin-dir": { type: "string" },
       threads: { type: "string" },
       "lock-ms": { type: "string" },
       "stalled-ms": { type: "string" },
@@ -202,7 +202,7 @@ async function worker(args: readonly string[], io: CliIo): Promise<number> {
     queues: queues as ("rollouts" | "rewards")[],
     prefix: values.prefix,
     concurrency: positiveInt("concurrency", values.concurrency),
-    pluginsFrom: values["plugins-from"],
+    pluginsFrom: values["plugin-dir"],
     threads: positiveInt("threads", values.threads),
     lockDurationMs: positiveInt("lock-ms", values["lock-ms"]),
     stalledIntervalMs: positiveInt("stalled-ms", values["stalled-ms"]),

@@ -8,14 +8,17 @@ export type DistributedModule = typeof Distributed;
  * Imports `@rlts/distributed`, or explains how to install it. It is an optional peer dependency, so
  * that in-process runs need neither it nor BullMQ and Redis clients.
  */
-export async function loadDistributed(field = "distributed.redis"): Promise<DistributedModule> {
+export async function loadDistributed(
+  field = "distributed.redis",
+  specifier = "@rlts/distributed",
+): Promise<DistributedModule> {
   try {
-    return await import("@rlts/distributed");
+    return (await import(specifier)) as DistributedModule;
   } catch (error) {
     const e = error as { code?: string; message?: string };
     if (
       (e.code === "ERR_MODULE_NOT_FOUND" || e.code === "MODULE_NOT_FOUND") &&
-      e.message?.includes("@rlts/distributed")
+      e.message?.includes(specifier)
     ) {
       throw new ConfigError(
         field,

@@ -35,7 +35,7 @@ function startWorker(redis: string, pluginsFrom: string): Worker {
       redis,
       "--prefix",
       prefix,
-      "--plugins-from",
+      "--plugin-dir",
       pluginsFrom,
       "--lock-ms",
       "1000",
@@ -242,5 +242,16 @@ describe("distributed config", () => {
     await expect(GrpoTrainer.create(config, { log: () => {} })).rejects.toThrow(
       /distributed\.maxStaleness: got 1; only the grpo-offpolicy objective/,
     );
+  });
+});
+
+describe("the optional @rlts/distributed peer", () => {
+  it("says how to install it when it is missing", async () => {
+    const { loadDistributed } = await import("../../src/grpo/distributed.js");
+    // A package name that is not installed stands in for an install without @rlts/distributed.
+    await expect(loadDistributed("distributed.redis", "@rlts/distributed-not-installed")).rejects.toThrow(
+      /distributed\.redis: .*npm install @rlts\/distributed/,
+    );
+    expect(typeof (await loadDistributed()).startWorker).toBe("function");
   });
 });
