@@ -36,7 +36,10 @@ export interface WorkerOptions {
   readonly queues: readonly QueueName[];
   /** Key prefix; the learner's `distributed.prefix`. Default `rlts`. */
   readonly prefix?: string;
-  /** Jobs run at once per queue. Default 1 (generation uses the cores already). */
+  /**
+   * Jobs taken at once per queue. Default 1. Reward jobs run concurrently (graders that wait on I/O
+   * overlap); rollout jobs take turns on the one model (generation uses the cores already).
+   */
   readonly concurrency?: number;
   /** Folder the run's `plugins:` resolve from. Default the working directory. */
   readonly pluginsFrom?: string;
@@ -125,25 +128,42 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const redis: Redis = connectRedis(o.redis, (state, detail) =>
     log(state === "down" ? `Redis unreachable (${detail}); waiting` : `Redis is back (${detail})`),
   );
-  const runs = new Map<string, RunState>();
+  const runs = new Map<string, Promise<RunState>>();
+  const disposeRun = async (state: RunState) => {
+    await state.gpt?.dispose();
+    await (await state.reward?.catch(() => undefined))?.container.dispose();
+  };
 
-  const runState = async (runId: string): Promise<RunState> => {
+  // One promise per run, so that concurrent jobs of a new run share one description and one model.
+  const runState = (runId: string): Promise<RunState> => {
     const known = runs.get(runId);
     if (known) return known;
-    const text = await redis.get(runKeys(o.prefix, runId).spec);
-    if (!text) throw new StateError(`run ${runId} is not described in Redis (the learner republishes it)`);
     // One run at a time: a new run's jobs free the previous run's model and plugins.
     for (const [other, state] of runs) {
-      await state.gpt?.dispose();
-      await (await state.reward?.catch(() => undefined))?.container.dispose();
       runs.delete(other);
+      state.then(disposeRun, () => {});
     }
-    const state: RunState = { spec: JSON.parse(text) as RunSpec };
+    const state = (async (): Promise<RunState> => {
+      const text = await redis.get(runKeys(o.prefix, runId).spec);
+      if (!text) throw new StateError(`run ${runId} is not described in Redis (the learner republishes it)`);
+      return { spec: JSON.parse(text) as RunSpec };
+    })();
     runs.set(runId, state);
+    // A failed look-up is tried again by the job's next attempt.
+    state.catch(() => {
+      if (runs.get(runId) === state) runs.delete(runId);
+    });
     return state;
   };
 
-  const rollout = async (job: Job<RolloutJobData>): Promise<RolloutJobResult> => {
+  // Rollout jobs take turns on the run's one OnnxGpt: a job must not swap the weights under another.
+  let rolloutTurn: Promise<unknown> = Promise.resolve();
+  const rollout = (job: Job<RolloutJobData>): Promise<RolloutJobResult> => {
+    const result = rolloutTurn.then(() => rolloutNow(job));
+    rolloutTurn = result.catch(() => {});
+    return result;
+  };
+  const rolloutNow = async (job: Job<RolloutJobData>): Promise<RolloutJobResult> => {
     const d = job.data;
     const run = await runState(d.runId);
     if (run.version !== d.version) {
@@ -234,10 +254,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     done,
     async close() {
       await Promise.all(workers.map((w) => w.close()));
-      for (const state of runs.values()) {
-        await state.gpt?.dispose();
-        await (await state.reward?.catch(() => undefined))?.container.dispose();
-      }
+      for (const state of runs.values()) await state.then(disposeRun, () => {});
       redis.disconnect();
     },
   };

@@ -410,15 +410,20 @@ export class GrpoTrainer {
       const { rewards: _rewards, ...connection } = config.distributed;
       distributedClient = await distributed.DistributedClient.connect(connection, { log });
       const { vocabSize, contextLength, dModel, nLayers, nHeads, dFF, tieEmbeddings } = policy.config;
-      await distributedClient.describeRun({
-        model: { vocabSize, contextLength, dModel, nLayers, nHeads, dFF, tieEmbeddings },
-        reward: config.reward as PluginSpec | PluginSpec[],
-        plugins: config.plugins,
-      });
-      rollout = await distributed.DistributedRolloutEngine.create(distributedClient, rollout, {
-        groupSize: config.rollout.groupSize,
-        acceptStale: objective.name === "grpo-offpolicy",
-      });
+      try {
+        await distributedClient.describeRun({
+          model: { vocabSize, contextLength, dModel, nLayers, nHeads, dFF, tieEmbeddings },
+          reward: config.reward as PluginSpec | PluginSpec[],
+          plugins: config.plugins,
+        });
+        rollout = await distributed.DistributedRolloutEngine.create(distributedClient, rollout, {
+          groupSize: config.rollout.groupSize,
+          acceptStale: objective.name === "grpo-offpolicy",
+        });
+      } catch (error) {
+        await distributedClient.close(); // an open connection would keep the process alive
+        throw error;
+      }
       log(
         `distributed: run ${distributedClient.runId} on ${config.distributed.redis} (prefix ${config.distributed.prefix}, weights ${config.distributed.weights}); start workers with: rlts worker --queue rollouts${config.distributed.rewards ? ",rewards" : ""} --redis ${config.distributed.redis}`,
       );
