@@ -115,14 +115,14 @@ afterAll(async () => {
   await rm(plugins, { recursive: true, force: true });
 });
 
-/** The tiny GRPO run, with rewards graded slowly enough (250 ms a group) to kill a worker mid-job. */
+/** The tiny GRPO run, with rewards graded slowly enough (400 ms a group) to kill a worker mid-job. */
 async function distributedRun(runDir: string, overrides: Record<string, unknown> = {}) {
   const config = parseConfig(
     tinyConfig(runDir, {
       plugins: ["rlts-test-slow-rewards"],
       reward: [
         { name: "math-correctness", format: "last-number" },
-        { name: "slow-length", delayMs: 250 },
+        { name: "slow-length", delayMs: 400 },
       ],
       train: { steps: 3, iterations: 1, minibatchSize: 8 },
       logging: { samplesPerStep: 0, checkpointEvery: 0, progress: "none", report: false },
@@ -143,17 +143,10 @@ describe("distributed GRPO: learner, redis-server and three `rlts worker` proces
     const a = await distributedRun(dirA);
     let killed: { worker: Worker; job: string } | undefined;
     const running = a.trainer.train();
-    // After step 1, SIGKILL the first worker that starts a reward job (its grader is sleeping).
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        if (a.trainer.step >= 1) {
-          clearInterval(poll);
-          resolve();
-        }
-      }, 20);
-    });
+    // During step 2, SIGKILL the first worker that starts one of its reward jobs (job ids: batch 1
+    // generates step 1, batch 2 grades it, batch 4 grades step 2), while its grader sleeps.
     const started = await Promise.race(
-      workers.map((w) => w.waitFor(/job \S+-s[3-9]\d*-\d+ start/).then((line) => ({ w, line }))),
+      workers.map((w) => w.waitFor(/job \S+-s4-\d+ start/).then((line) => ({ w, line }))),
     );
     started.w.child.kill("SIGKILL");
     killed = { worker: started.w, job: /job (\S+) start/.exec(started.line)![1] };
