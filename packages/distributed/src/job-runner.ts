@@ -26,7 +26,8 @@ export interface JobRunnerOptions {
  * Adds jobs to one BullMQ queue and waits for every one to end. Results are collected by job id, so a
  * completion seen twice (event and poll) counts once. Completion events are the fast path; a poll finds
  * jobs whose events were lost while Redis was away, and re-adds jobs Redis itself lost (a restart
- * without persistence), under the same id.
+ * without persistence), under the same id. `beforeResubmit` runs before each poll round and each
+ * re-add: the learner uses it to publish again what Redis lost.
  */
 export class JobRunner<D, R> {
   readonly queue: Queue;
@@ -128,6 +129,8 @@ export class JobRunner<D, R> {
           wake = r;
           timer = setTimeout(r, this.options.pollMs);
         });
+        // After a Redis restart without persistence, what jobs name (run, weights) must exist again.
+        if (polling) await this.beforeResubmit().catch(() => {});
         for (const j of jobs) {
           // A failed look-up (connection dropped mid-command) is retried on the next round.
           if (polling && this.waiting.has(j.id)) await this.lookUp(j.id).catch(() => {});

@@ -55,6 +55,11 @@ export interface WorkerOptions {
   readonly stalledIntervalMs?: number;
   /** onnxruntime threads per operator for rollouts; 0 lets onnxruntime choose. Default 0. */
   readonly threads?: number;
+  /**
+   * How long a job waits for its run description or weights version to appear, in ms, before it fails
+   * (after a Redis restart without persistence, the learner publishes them again). Default 15 000.
+   */
+  readonly missingWaitMs?: number;
   /** Times a job may stall before it fails. Default 1. */
   readonly maxStalledCount?: number;
   /** Progress lines (one per job start and end). Default `console.info`. */
@@ -69,7 +74,18 @@ export const workerDefaults = {
   stalledIntervalMs: 30_000,
   maxStalledCount: 1,
   threads: 0,
+  missingWaitMs: 15_000,
 } as const;
+
+/** Calls `probe` every 200 ms until it returns a value (not null) or `timeoutMs` passes; then null. */
+async function waitUntil<T>(probe: () => Promise<T | null>, timeoutMs: number): Promise<T | null> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null || Date.now() >= end) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 /** A running worker. */
 export interface WorkerHandle {
@@ -144,8 +160,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       state.then(disposeRun, () => {});
     }
     const state = (async (): Promise<RunState> => {
-      const text = await redis.get(runKeys(o.prefix, runId).spec);
-      if (!text) throw new StateError(`run ${runId} is not described in Redis (the learner republishes it)`);
+      const key = runKeys(o.prefix, runId).spec;
+      const text = await waitUntil(() => redis.get(key), o.missingWaitMs);
+      if (!text)
+        throw new StateError(`run ${runId} is not described in Redis (is its learner still running?)`);
       return { spec: JSON.parse(text) as RunSpec };
     })();
     runs.set(runId, state);
@@ -167,9 +185,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const d = job.data;
     const run = await runState(d.runId);
     if (run.version !== d.version) {
-      const weights = await createWeightStore(run.spec.weights, redis, runKeys(o.prefix, d.runId)).fetch(
-        d.version,
-      );
+      const store = createWeightStore(run.spec.weights, redis, runKeys(o.prefix, d.runId));
+      // A version Redis lost in a restart is published again by the learner's next poll.
+      await waitUntil(async () => ((await store.has(d.version)) ? true : null), o.missingWaitMs);
+      const weights = await store.fetch(d.version);
       if (run.gpt) run.gpt.setWeights(weights);
       else run.gpt = await OnnxGpt.create(run.spec.model, weights, { intraOpNumThreads: o.threads });
       run.version = d.version;

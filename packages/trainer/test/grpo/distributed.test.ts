@@ -86,6 +86,8 @@ function readJsonl(path: string): Record<string, unknown>[] {
 let server: RedisServerHandle;
 let plugins: string;
 let workers: Worker[] = [];
+/** Metrics of the first test's run (seed 7), which every run of the same config must repeat. */
+let referenceMetrics: Record<string, unknown>[] | undefined;
 
 beforeAll(async () => {
   server = await startRedisServer();
@@ -146,7 +148,11 @@ describe("distributed GRPO: learner, redis-server and three `rlts worker` proces
     // During step 2, SIGKILL the first worker that starts one of its reward jobs (job ids: batch 1
     // generates step 1, batch 2 grades it, batch 4 grades step 2), while its grader sleeps.
     const started = await Promise.race(
-      workers.map((w) => w.waitFor(/job \S+-s4-\d+ start/).then((line) => ({ w, line }))),
+      workers.map((w) =>
+        w
+          .waitFor(new RegExp(`job ${a.trainer.distributed!.runId}-s4-\\d+ start`))
+          .then((line) => ({ w, line })),
+      ),
     );
     started.w.child.kill("SIGKILL");
     killed = { worker: started.w, job: /job (\S+) start/.exec(started.line)![1] };
@@ -182,6 +188,32 @@ describe("distributed GRPO: learner, redis-server and three `rlts worker` proces
     await b.trainer.train();
     await b.trainer.dispose();
     expect(readJsonl(join(dirB, "metrics.jsonl"))).toEqual(metricsA);
+    referenceMetrics = metricsA;
+  });
+
+  it("Redis restarts without persistence mid-run: learner and workers wait, reconnect, and the run finishes", async () => {
+    const dir = await tempRunDir();
+    const run = await distributedRun(dir);
+    const running = run.trainer.train();
+    const runId = run.trainer.distributed!.runId;
+    await Promise.race(workers.map((w) => w.waitFor(new RegExp(`job ${runId}-s4-\\d+ start`))));
+    // Everything in Redis is lost: queued jobs, the run description, the weights versions.
+    await server.kill();
+    await rm(server.dir, { recursive: true, force: true });
+    await new Promise((r) => setTimeout(r, 500));
+    server = await startRedisServer({ port: server.port });
+    const result = await running;
+    await run.trainer.dispose();
+    expect(result).toMatchObject({ step: 3, interrupted: false });
+    // Nothing lost or counted twice: the same metrics as the undisturbed run of the same seed.
+    expect(referenceMetrics).toBeDefined();
+    expect(readJsonl(join(dir, "metrics.jsonl"))).toEqual(referenceMetrics);
+    const rewards = run.trainer.distributed!.ledger.filter((e) => e.queue === "rewards");
+    expect(rewards).toHaveLength(6);
+    expect(new Set(rewards.map((e) => e.id)).size).toBe(6);
+    expect(run.messages.some((m) => /Redis unreachable/.test(m))).toBe(true);
+    expect(run.messages.some((m) => /Redis is back/.test(m))).toBe(true);
+    expect(run.messages.some((m) => /publishing it again/.test(m))).toBe(true);
   });
 
   it("a reward plugin that always throws: groups dead-lettered after 2 attempts abstain, training goes on", async () => {
