@@ -218,6 +218,7 @@ export class DistributedClient {
     return ++this.batch;
   }
 
+  /** Adds a collected job to the {@link ledger}. */
   record(queue: LedgerEntry["queue"], id: string, worker: string, ok: boolean): void {
     this.ledger.push({ queue, id, worker, ok });
   }

@@ -216,6 +216,29 @@ describe("distributed GRPO: learner, redis-server and three `rlts worker` proces
     expect(run.messages.some((m) => /publishing it again/.test(m))).toBe(true);
   });
 
+  it("overlapped generation with off-policy GRPO: the next batch is sampled on the workers while the learner trains", async () => {
+    const dir = await tempRunDir();
+    const run = await distributedRun(dir, {
+      rollout: { promptsPerStep: 2, groupSize: 4, maxNewTokens: 8, overlap: true },
+      objective: { name: "grpo-offpolicy", beta: 0.04 },
+      reward: [{ name: "length", measure: "characters", maxLength: 8, cacheLength: 7 }],
+      distributed: { redis: server.url, prefix, attempts: 2, maxStaleness: 1 },
+    });
+    const result = await run.trainer.train();
+    await run.trainer.dispose();
+    expect(result.step).toBe(3);
+    const metrics = readJsonl(join(dir, "metrics.jsonl"));
+    expect(metrics.map((m) => m.step)).toEqual([1, 2, 3]);
+    // Versions are published only between batches, so nothing arrives stale even when overlapped.
+    for (const m of metrics) {
+      expect(m["distributed/stale_rejected"]).toBe(0);
+      expect(m["distributed/stale_accepted"]).toBe(0);
+      expect(Number.isFinite(m.loss)).toBe(true);
+    }
+    const rollouts = run.trainer.distributed!.ledger.filter((e) => e.queue === "rollouts");
+    expect(rollouts).toHaveLength(6);
+  });
+
   it("a reward plugin that always throws: groups dead-lettered after 2 attempts abstain, training goes on", async () => {
     const dir = await tempRunDir();
     const run = await distributedRun(dir, {
@@ -278,5 +301,18 @@ describe("the optional @rlts/distributed peer", () => {
       /distributed\.redis: .*npm install @rlts\/distributed/,
     );
     expect(typeof (await loadDistributed()).startWorker).toBe("function");
+  });
+});
+
+describe("rlts worker arguments", () => {
+  it("needs --queue and --redis, and names a bad queue", async () => {
+    const { runCli } = await import("../../src/index.js");
+    const err: string[] = [];
+    const io = { out: () => {}, err: (l: string) => err.push(l), onInterrupt: () => () => {} };
+    expect(await runCli(["worker", "--queue", "rollouts"], io)).toBe(2);
+    expect(err.join("\n")).toContain("rlts worker --queue rollouts|rewards|rollouts,rewards --redis URL");
+    err.length = 0;
+    expect(await runCli(["worker", "--queue", "grading", "--redis", "redis://127.0.0.1:1"], io)).toBe(1);
+    expect(err.join("\n")).toContain('--queue: got "grading"; use rollouts, rewards, or rollouts,rewards');
   });
 });
