@@ -57,10 +57,24 @@ export interface GptOptions extends GptConfig {
   readonly initStd?: number;
   /** AdamW and learning-rate schedule. */
   readonly optimizer?: AdamWOptions;
+  /**
+   * Sample with a key/value cache: the prompts run through the model once, then each new token costs
+   * one position per layer instead of a forward pass over the whole sequence. Default true; false
+   * recomputes every step (the reference the cache is tested against).
+   */
+  readonly kvCache?: boolean;
 }
 
 /** Defaults of {@link GptOptions}. */
-export const gptDefaults = { seed: 0, initStd: 0.02, tieEmbeddings: false } as const;
+export const gptDefaults = { seed: 0, initStd: 0.02, tieEmbeddings: false, kvCache: true } as const;
+
+/** Per-layer keys and values of the sequences being sampled, rows [B, capacity, d] (kept tensors). */
+interface KvCache {
+  readonly k: tf.Tensor3D[];
+  readonly v: tf.Tensor3D[];
+  /** Positions the cache holds per sequence (≤ contextLength). */
+  readonly capacity: number;
+}
 
 /** Differentiable per-token log-probs of a {@link ScoreRequest}, as `[B, L]` tensors. */
 export interface SequenceLogProbs {
@@ -81,6 +95,7 @@ export interface SequenceLogProbs {
 export class GptModel extends TrainableModel implements SequenceScorer, SequenceSampler {
   /** The model's shape with defaults filled in. */
   readonly config: Required<GptConfig>;
+  private readonly kvCache: boolean;
 
   constructor(options: GptOptions) {
     super(options.optimizer);
@@ -104,6 +119,7 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
       dFF,
       tieEmbeddings: o.tieEmbeddings,
     };
+    this.kvCache = o.kvCache;
     const rng = createRng(o.seed);
     const { vocabSize: V, contextLength: C, dModel: d, nLayers: L } = this.config;
     const std = o.initStd;
@@ -139,6 +155,16 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
    * predicts token t + 1 of sequence b. Differentiable; call inside a loss closure or tf.tidy.
    */
   forward(ids: tf.Tensor1D, B: number, T: number): tf.Tensor2D {
+    return this.run(ids, B, T);
+  }
+
+  /** {@link forward}, optionally also returning each layer's keys and values as rows [B, T, d]. */
+  private run(
+    ids: tf.Tensor1D,
+    B: number,
+    T: number,
+    kv?: { k: tf.Tensor3D[]; v: tf.Tensor3D[] },
+  ): tf.Tensor2D {
     const { dModel: d, nLayers, nHeads: H } = this.config;
     if (T > this.config.contextLength) {
       throw new ShapeError("sequence length", `at most contextLength = ${this.config.contextLength}`, `${T}`);
@@ -158,6 +184,12 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
       const h = layerNorm(x, p(`${b}.ln1.gamma`) as tf.Tensor1D, p(`${b}.ln1.beta`) as tf.Tensor1D);
       const wqkv = p(`${b}.attn.wqkv`) as tf.Tensor2D;
       const bqkv = p(`${b}.attn.bqkv`) as tf.Tensor1D;
+      if (kv) {
+        // For a key/value cache: k and v of every position (columns [d, 2d) and [2d, 3d) of h·wqkv + bqkv).
+        const kvRows = tf.add(tf.matMul(h, tf.slice(wqkv, [0, d], [d, 2 * d])), tf.slice(bqkv, [d], [2 * d]));
+        kv.k.push(tf.reshape(tf.slice(kvRows, [0, 0], [N, d]), [B, T, d]) as tf.Tensor3D);
+        kv.v.push(tf.reshape(tf.slice(kvRows, [0, d], [N, d]), [B, T, d]) as tf.Tensor3D);
+      }
       const y = fused
         ? fusedCausalAttention(h, wqkv, bqkv, B, T, H)
         : this.attention(h, wqkv, bqkv, B, T, mask);
@@ -352,23 +384,173 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
     const completions: number[][] = request.prompts.map(() => []);
     const logprobs: number[][] = request.prompts.map(() => []);
     const stopped = request.prompts.map(() => false);
-    for (let step = 0; step < request.maxNewTokens; step++) {
-      const active = tokens.map((_, i) => i).filter((i) => !stopped[i]);
-      if (active.length === 0) break;
-      const logits = this.lastLogits(active.map((i) => Int32Array.from(tokens[i])));
-      active.forEach((i, a) => {
-        const { token, logprob } = sampleFromLogits(logits[a], sampling, rng);
-        tokens[i].push(token);
-        completions[i].push(token);
-        logprobs[i].push(logprob);
-        if (stop.has(token)) stopped[i] = true;
-      });
+    const C = this.config.contextLength;
+    const B = tokens.length;
+    const longest = Math.max(0, ...tokens.map((t) => t.length));
+    // The cache holds positions [0, capacity); a sequence that would outgrow it (or the context, where
+    // the uncached path starts cropping) switches the remaining steps to the uncached path.
+    let cache: KvCache | undefined;
+    let next: Float32Array[] | undefined;
+    if (
+      this.kvCache &&
+      request.maxNewTokens > 0 &&
+      B > 0 &&
+      tokens.every((t) => t.length >= 1) &&
+      longest <= C
+    ) {
+      ({ cache, logits: next } = this.prefill(tokens, Math.min(C, longest + request.maxNewTokens)));
+    }
+    try {
+      for (let step = 0; step < request.maxNewTokens; step++) {
+        const active = tokens.map((_, i) => i).filter((i) => !stopped[i]);
+        if (active.length === 0) break;
+        // With the cache, `next` holds every sequence's logits; without it, only the active ones'.
+        const logits = next ?? this.lastLogits(active.map((i) => Int32Array.from(tokens[i])));
+        active.forEach((i, a) => {
+          const { token, logprob } = sampleFromLogits(logits[next ? i : a], sampling, rng);
+          tokens[i].push(token);
+          completions[i].push(token);
+          logprobs[i].push(logprob);
+          if (stop.has(token)) stopped[i] = true;
+        });
+        next = undefined;
+        if (cache && step + 1 < request.maxNewTokens) {
+          const positions = tokens.map((t) => t.length - 1);
+          if (positions.every((pos, i) => stopped[i] || pos < cache!.capacity)) {
+            next = this.decodeStep(
+              cache,
+              tokens.map((t) => t[t.length - 1]),
+              positions.map((pos) => Math.min(pos, cache!.capacity - 1)),
+            );
+          } else {
+            disposeCache(cache);
+            cache = undefined;
+          }
+        }
+      }
+    } finally {
+      if (cache) disposeCache(cache);
     }
     return {
       completions: completions.map((c) => Int32Array.from(c)),
       logprobs: logprobs.map((l) => Float32Array.from(l)),
       stopped,
     };
+  }
+
+  /**
+   * Runs the prompts (right-padded to the longest) through the model once: the logits after each
+   * prompt's last token and the keys and values of every layer, in a cache of `capacity` positions.
+   * Padding sits after each prompt, so causal attention never lets a prompt see it.
+   */
+  private prefill(
+    prompts: readonly number[][],
+    capacity: number,
+  ): { cache: KvCache; logits: Float32Array[] } {
+    const B = prompts.length;
+    const T = Math.max(...prompts.map((t) => t.length));
+    const ids = new Int32Array(B * T);
+    const rows = new Int32Array(B);
+    prompts.forEach((t, b) => {
+      ids.set(t, b * T);
+      rows[b] = b * T + t.length - 1;
+    });
+    const V = this.config.vocabSize;
+    const k: tf.Tensor3D[] = [];
+    const v: tf.Tensor3D[] = [];
+    const data = tf.tidy(() => {
+      const kv = { k: [] as tf.Tensor3D[], v: [] as tf.Tensor3D[] };
+      const logits = this.run(tf.tensor1d(ids, "int32"), B, T, kv);
+      const pad = (t: tf.Tensor3D) =>
+        tf.keep(
+          tf.pad(t, [
+            [0, 0],
+            [0, capacity - T],
+            [0, 0],
+          ]) as tf.Tensor3D,
+        );
+      kv.k.forEach((t) => {
+        k.push(pad(t));
+      });
+      kv.v.forEach((t) => {
+        v.push(pad(t));
+      });
+      return tf.gather(logits, tf.tensor1d(rows, "int32"));
+    });
+    const flat = data.dataSync() as Float32Array;
+    data.dispose();
+    return { cache: { k, v, capacity }, logits: prompts.map((_, b) => flat.slice(b * V, (b + 1) * V)) };
+  }
+
+  /**
+   * One cached step: token `tokens[b]` at position `positions[b]` of every sequence b goes through the
+   * model, its key and value are written into the cache at that position, and its query attends to
+   * cache positions ≤ positions[b] (the same causal attention as the full forward pass). Returns the
+   * next-token logits of every sequence.
+   */
+  private decodeStep(
+    cache: KvCache,
+    tokens: readonly number[],
+    positions: readonly number[],
+  ): Float32Array[] {
+    const { dModel: d, nLayers, nHeads: H, vocabSize: V } = this.config;
+    const B = tokens.length;
+    const S = cache.capacity;
+    const dh = d / H;
+    const p = (name: string) => this.params.get(name);
+    const data = tidyValue(() => {
+      const pos = tf.tensor1d(Int32Array.from(positions), "int32");
+      let x = tf.add(
+        tf.gather(p("wte"), tf.tensor1d(Int32Array.from(tokens), "int32")),
+        tf.gather(p("wpe"), pos),
+      ) as tf.Tensor2D;
+      // here[b, s] = (s = positions[b]): where the new key goes; future[b, s] = s > positions[b].
+      const slots = tf.range(0, S, 1, "int32");
+      const here = tf.reshape(tf.equal(tf.expandDims(pos, 1), slots), [B, S, 1]);
+      const future = tf.reshape(tf.greater(slots, tf.expandDims(pos, 1)), [B, S, 1]);
+      const maskAdd = tf.mul(tf.cast(future, "float32"), -1e9);
+      const scale = 1 / Math.sqrt(dh);
+      for (let l = 0; l < nLayers; l++) {
+        const b = `blocks.${l}`;
+        const h = layerNorm(x, p(`${b}.ln1.gamma`) as tf.Tensor1D, p(`${b}.ln1.beta`) as tf.Tensor1D);
+        const qkv = linear(h, p(`${b}.attn.wqkv`) as tf.Tensor2D, p(`${b}.attn.bqkv`) as tf.Tensor1D);
+        const part = (i: number) => tf.reshape(tf.slice(qkv, [0, i * d], [B, d]), [B, 1, d]);
+        const kAll = tf.where(here, part(1), cache.k[l]) as tf.Tensor3D;
+        const vAll = tf.where(here, part(2), cache.v[l]) as tf.Tensor3D;
+        cache.k[l].dispose();
+        cache.v[l].dispose();
+        cache.k[l] = tf.keep(kAll);
+        cache.v[l] = tf.keep(vAll);
+        // Scores [B, S, H] = Σ_j q·k /√dh + mask (Vaswani et al. 2017 eq. 1), softmax over S.
+        const q = tf.reshape(part(0), [B, 1, H, dh]);
+        const scores = tf.add(tf.mul(tf.sum(tf.mul(q, tf.reshape(kAll, [B, S, H, dh])), -1), scale), maskAdd);
+        const att = softmax(tf.transpose(scores, [0, 2, 1])); // [B, H, S]
+        // y[b, h, j] = Σ_s att[b, h, s]·v[b, s, h, j]
+        const y = tf.sum(
+          tf.mul(tf.reshape(tf.transpose(att, [0, 2, 1]), [B, S, H, 1]), tf.reshape(vAll, [B, S, H, dh])),
+          1,
+        );
+        x = tf.add(
+          x,
+          linear(
+            tf.reshape(y, [B, d]) as tf.Tensor2D,
+            p(`${b}.attn.wo`) as tf.Tensor2D,
+            p(`${b}.attn.bo`) as tf.Tensor1D,
+          ),
+        );
+        const h2 = layerNorm(x, p(`${b}.ln2.gamma`) as tf.Tensor1D, p(`${b}.ln2.beta`) as tf.Tensor1D);
+        const f = gelu(
+          linear(h2, p(`${b}.mlp.w1`) as tf.Tensor2D, p(`${b}.mlp.b1`) as tf.Tensor1D),
+        ) as tf.Tensor2D;
+        x = tf.add(x, linear(f, p(`${b}.mlp.w2`) as tf.Tensor2D, p(`${b}.mlp.b2`) as tf.Tensor1D));
+      }
+      const hf = layerNorm(x, p("lnf.gamma") as tf.Tensor1D, p("lnf.beta") as tf.Tensor1D);
+      const headW = this.config.tieEmbeddings
+        ? (tf.transpose(p("wte")) as tf.Tensor2D)
+        : (p("head.w") as tf.Tensor2D);
+      return matmulNoBias(hf, headW).dataSync() as Float32Array;
+    });
+    return tokens.map((_, b) => data.slice(b * V, (b + 1) * V));
   }
 
   private checkTokens(field: string, seq: ArrayLike<number>): void {
@@ -379,4 +561,9 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
         throw new ConfigError(`${field}[${i}]`, t, `use token ids in [0, ${V - 1}]`);
     }
   }
+}
+
+/** Frees the tensors of a key/value cache. */
+function disposeCache(cache: KvCache): void {
+  for (const t of [...cache.k, ...cache.v]) t.dispose();
 }
