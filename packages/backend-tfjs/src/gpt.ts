@@ -506,7 +506,9 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
       ) as tf.Tensor2D;
       // here[b, s] = (s = positions[b]): where the new key goes; future[b, s] = s > positions[b].
       const slots = tf.range(0, S, 1, "int32");
-      const here = tf.reshape(tf.equal(tf.expandDims(pos, 1), slots), [B, S, 1]);
+      // As 0/1 floats: tf.where would broadcast by tiling (slow on wasm); c·(1 − here) + k·here is exact.
+      const here = tf.cast(tf.reshape(tf.equal(tf.expandDims(pos, 1), slots), [B, S, 1]), "float32");
+      const notHere = tf.sub(1, here);
       const future = tf.reshape(tf.greater(slots, tf.expandDims(pos, 1)), [B, S, 1]);
       const maskAdd = tf.mul(tf.cast(future, "float32"), -1e9);
       const scale = 1 / Math.sqrt(dh);
@@ -515,8 +517,10 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
         const h = layerNorm(x, p(`${b}.ln1.gamma`) as tf.Tensor1D, p(`${b}.ln1.beta`) as tf.Tensor1D);
         const qkv = linear(h, p(`${b}.attn.wqkv`) as tf.Tensor2D, p(`${b}.attn.bqkv`) as tf.Tensor1D);
         const part = (i: number) => tf.reshape(tf.slice(qkv, [0, i * d], [B, d]), [B, 1, d]);
-        const kAll = tf.where(here, part(1), cache.k[l]) as tf.Tensor3D;
-        const vAll = tf.where(here, part(2), cache.v[l]) as tf.Tensor3D;
+        const write = (c: tf.Tensor3D, i: number) =>
+          tf.add(tf.mul(c, notHere), tf.mul(here, part(i))) as tf.Tensor3D;
+        const kAll = write(cache.k[l], 1);
+        const vAll = write(cache.v[l], 2);
         cache.k[l].dispose();
         cache.v[l].dispose();
         cache.k[l] = tf.keep(kAll);
