@@ -29,6 +29,7 @@ const { values } = parseArgs({
     lr: { type: "string" },
     beta: { type: "string" },
     out: { type: "string" },
+    redis: { type: "string" },
   },
 });
 
@@ -44,6 +45,8 @@ if (values.checkpoint !== undefined) raw.model = { checkpoint: resolve(values.ch
 if (values.lr !== undefined) raw.optimizer = { ...(raw.optimizer as object), lr: Number(values.lr) };
 if (values.beta !== undefined) raw.objective = { name: "grpo", beta: Number(values.beta) };
 if (values.engine !== undefined) raw.rollout = { ...raw.rollout, engine: values.engine };
+// Rollouts and rewards on `rlts worker` processes (@rlts/distributed) instead of in this process.
+if (values.redis !== undefined) raw.distributed = { ...(raw.distributed as object), redis: values.redis };
 // Each run gets a fresh folder (the trainer refuses one holding an earlier run's checkpoints).
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 raw.runDir = values.out ? resolve(values.out) : `${raw.runDir ?? "runs/demo"}-${stamp}`;
