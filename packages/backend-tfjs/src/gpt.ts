@@ -17,8 +17,10 @@ import { causalMask, fusedCausalAttention } from "./attention.js";
 import { normalInit } from "./init.js";
 import {
   batchMatmul,
+  embedTokens,
   gatherRows,
   gelu,
+  geluLinear,
   layerNorm,
   linear,
   matmulNoBias,
@@ -171,11 +173,8 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
     }
     const p = (name: string) => this.params.get(name);
     const N = B * T;
-    const wpe = tf.slice(p("wpe"), [0, 0], [T, d]);
-    let x = tf.reshape(tf.add(tf.reshape(gatherRows(p("wte") as tf.Tensor2D, ids), [B, T, d]), wpe), [
-      N,
-      d,
-    ]) as tf.Tensor2D;
+    const wpe = tf.slice(p("wpe"), [0, 0], [T, d]) as tf.Tensor2D;
+    let x = embedTokens(p("wte") as tf.Tensor2D, wpe, ids);
     // On wasm the fused attention op (depthwise-convolution layouts) is several times faster.
     const fused = tf.getBackend() === "wasm";
     const mask = fused ? undefined : tf.tensor2d(causalMask(T), [T, T]);
@@ -198,10 +197,8 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
         linear(y as tf.Tensor2D, p(`${b}.attn.wo`) as tf.Tensor2D, p(`${b}.attn.bo`) as tf.Tensor1D),
       );
       const h2 = layerNorm(x, p(`${b}.ln2.gamma`) as tf.Tensor1D, p(`${b}.ln2.beta`) as tf.Tensor1D);
-      const f = gelu(
-        linear(h2, p(`${b}.mlp.w1`) as tf.Tensor2D, p(`${b}.mlp.b1`) as tf.Tensor1D),
-      ) as tf.Tensor2D;
-      x = tf.add(x, linear(f, p(`${b}.mlp.w2`) as tf.Tensor2D, p(`${b}.mlp.b2`) as tf.Tensor1D));
+      const hidden = linear(h2, p(`${b}.mlp.w1`) as tf.Tensor2D, p(`${b}.mlp.b1`) as tf.Tensor1D);
+      x = tf.add(x, geluLinear(hidden, p(`${b}.mlp.w2`) as tf.Tensor2D, p(`${b}.mlp.b2`) as tf.Tensor1D));
     }
     const hf = layerNorm(x, p("lnf.gamma") as tf.Tensor1D, p("lnf.beta") as tf.Tensor1D);
     const headW = this.config.tieEmbeddings

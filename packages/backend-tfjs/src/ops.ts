@@ -134,14 +134,8 @@ export const gatherRows: (table: tf.Tensor2D, ids: tf.Tensor1D) => tf.Tensor2D =
   ((table: tf.Tensor2D, ids: tf.Tensor1D, save: any) => {
     save([ids]);
     const shape = table.shape;
-    const rows = shape[0];
-    const value =
-      tf.getBackend() === "wasm" && rows <= 256
-        ? // int32 one-hot then a cast: the wasm OneHot kernel writes int32 data whatever dtype is asked.
-          tf.matMul(tf.cast(tf.oneHot(ids, rows), "float32"), table)
-        : tf.gather(table, ids);
     return {
-      value,
+      value: lookupRows(table, ids),
       gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
         const [idsSaved] = saved as [tf.Tensor1D];
         return [tf.scatterND(tf.expandDims(idsSaved, 1), dy, shape), tf.zerosLike(idsSaved)];
@@ -150,6 +144,47 @@ export const gatherRows: (table: tf.Tensor2D, ids: tf.Tensor1D) => tf.Tensor2D =
     // biome-ignore lint/suspicious/noExplicitAny: see above.
   }) as any,
 ) as never;
+
+/**
+ * Token + position embedding x[b·T + t] = table[ids[b·T + t]] + positions[t] for table [R, d], positions
+ * [T, d] and int32 ids [B·T], as rows [B·T, d]. The row lookup is {@link gatherRows}'s; the gradient of
+ * the positions sums dy over the batch as a column sum of dy viewed as [B, T·d] (autodiff of the
+ * broadcast add would reduce over a non-innermost axis, which wasm does by transposing first).
+ */
+export const embedTokens: (table: tf.Tensor2D, positions: tf.Tensor2D, ids: tf.Tensor1D) => tf.Tensor2D =
+  tf.customGrad(
+    // biome-ignore lint/suspicious/noExplicitAny: tfjs customGrad's signature is untyped varargs.
+    ((table: tf.Tensor2D, positions: tf.Tensor2D, ids: tf.Tensor1D, save: any) => {
+      save([ids]);
+      const [T, d] = positions.shape;
+      const N = ids.shape[0];
+      const value = tf.reshape(tf.add(tf.reshape(lookupRows(table, ids), [N / T, T, d]), positions), [
+        N,
+        d,
+      ]) as tf.Tensor2D;
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+          const [idsSaved] = saved as [tf.Tensor1D];
+          return [
+            tf.scatterND(tf.expandDims(idsSaved, 1), dy, table.shape),
+            tf.reshape(columnSum(tf.reshape(dy, [N / T, T * d]) as tf.Tensor2D), [T, d]),
+            tf.zerosLike(idsSaved),
+          ];
+        },
+      };
+      // biome-ignore lint/suspicious/noExplicitAny: see above.
+    }) as any,
+  ) as never;
+
+/** table[ids] without autodiff: one-hot matMul for small tables on wasm (see {@link gatherRows}). */
+function lookupRows(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  const rows = table.shape[0];
+  return tf.getBackend() === "wasm" && rows <= 256
+    ? // int32 one-hot then a cast: the wasm OneHot kernel writes int32 data whatever dtype is asked.
+      tf.matMul(tf.cast(tf.oneHot(ids, rows), "float32"), table)
+    : tf.gather(table, ids);
+}
 
 /**
  * e^x for x ≤ 0 (shifted logits). On wasm the Exp kernel is scalar while Sigmoid is vectorised, and
@@ -242,6 +277,35 @@ export const gelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(
         const twoUPrime = tf.add(tf.mul(x2s, 2 * GELU_C * 3 * 0.044715), 2 * GELU_C);
         const grad = tf.add(ss, tf.mul(tf.mul(xs, tf.mul(ss, tf.sub(1, ss))), twoUPrime));
         return [tf.mul(dy, grad)];
+      },
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: see above.
+  }) as any,
+) as never;
+
+/**
+ * {@link linear} applied to {@link gelu}: gelu(h)·W + b in one op, the MLP's second half. Its backward
+ * saves one tensor and one kernel against the two ops: gelu(h) is saved once (the separate ops each
+ * keep a copy), and gelu'(h) = σ + h·σ(1 − σ)·2u' is taken as σ + f·(1 − σ)·2u' with f = h·σ.
+ */
+export const geluLinear: (h: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D = tf.customGrad(
+  // biome-ignore lint/suspicious/noExplicitAny: tfjs customGrad's signature is untyped varargs.
+  ((h: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: any) => {
+    const h2 = tf.square(h);
+    // 2u = 2·√(2/π)·(h + 0.044715·h³);  f = h·σ(2u)
+    const s = tf.sigmoid(tf.mul(h, tf.add(tf.mul(h2, 2 * GELU_C * 0.044715), 2 * GELU_C)));
+    const f = tf.mul(h, s) as tf.Tensor2D;
+    save([h2, s, f, w]);
+    return {
+      value: tf.fused.matMul({ a: f, b: w, bias: b }),
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [h2s, ss, fs, ws] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const df = tf.matMul(dy, tf.transpose(ws));
+        const { dW, db } = weightAndBiasGradients(fs, dy);
+        // 2u' = 2√(2/π)(1 + 3·0.044715·h²)
+        const twoUPrime = tf.add(tf.mul(h2s, 2 * GELU_C * 3 * 0.044715), 2 * GELU_C);
+        const grad = tf.add(ss, tf.mul(tf.mul(fs, tf.sub(1, ss)), twoUPrime));
+        return [tf.mul(df, grad), dW, db];
       },
     };
     // biome-ignore lint/suspicious/noExplicitAny: see above.
