@@ -16,6 +16,7 @@ import type { AdamWOptions } from "./adamw.js";
 import { causalMask, fusedCausalAttention } from "./attention.js";
 import { normalInit } from "./init.js";
 import {
+  addSameShape,
   batchMatmul,
   embedTokens,
   gatherRows,
@@ -192,13 +193,16 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
       const y = fused
         ? fusedCausalAttention(h, wqkv, bqkv, B, T, H)
         : this.attention(h, wqkv, bqkv, B, T, mask);
-      x = tf.add(
+      x = addSameShape(
         x,
         linear(y as tf.Tensor2D, p(`${b}.attn.wo`) as tf.Tensor2D, p(`${b}.attn.bo`) as tf.Tensor1D),
       );
       const h2 = layerNorm(x, p(`${b}.ln2.gamma`) as tf.Tensor1D, p(`${b}.ln2.beta`) as tf.Tensor1D);
       const hidden = linear(h2, p(`${b}.mlp.w1`) as tf.Tensor2D, p(`${b}.mlp.b1`) as tf.Tensor1D);
-      x = tf.add(x, geluLinear(hidden, p(`${b}.mlp.w2`) as tf.Tensor2D, p(`${b}.mlp.b2`) as tf.Tensor1D));
+      x = addSameShape(
+        x,
+        geluLinear(hidden, p(`${b}.mlp.w2`) as tf.Tensor2D, p(`${b}.mlp.b2`) as tf.Tensor1D),
+      );
     }
     const hf = layerNorm(x, p("lnf.gamma") as tf.Tensor1D, p("lnf.beta") as tf.Tensor1D);
     const headW = this.config.tieEmbeddings

@@ -1,3 +1,4 @@
+import { ShapeError } from "@rlts/core";
 import * as tf from "@tensorflow/tfjs-core";
 // Differentiable building blocks whose backward passes use only plain (untransposed) matMul and
 // kernels that every backend has. On the wasm backend a matMul with transposeA/transposeB is 3–40×
@@ -185,6 +186,22 @@ function lookupRows(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
       tf.matMul(tf.cast(tf.oneHot(ids, rows), "float32"), table)
     : tf.gather(table, ids);
 }
+
+/**
+ * a + b for two tensors of one shape (the residual stream), with the gradient dy for both. The
+ * registered Add gradient keeps a copy of both inputs for their shapes, which a same-shape sum does not
+ * need.
+ */
+export const addSameShape: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
+  // biome-ignore lint/suspicious/noExplicitAny: tfjs customGrad's signature is untyped varargs.
+  ((a: tf.Tensor2D, b: tf.Tensor2D) => {
+    if (a.shape.some((n, i) => n !== b.shape[i]) || a.rank !== b.rank) {
+      throw new ShapeError("residual sum", `[${a.shape}]`, `[${b.shape}]`);
+    }
+    return { value: tf.add(a, b), gradFunc: (dy: tf.Tensor2D) => [dy, dy] };
+    // biome-ignore lint/suspicious/noExplicitAny: see above.
+  }) as any,
+) as never;
 
 /**
  * e^x for x ≤ 0 (shifted logits). On wasm the Exp kernel is scalar while Sigmoid is vectorised, and
