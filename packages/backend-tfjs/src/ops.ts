@@ -192,16 +192,16 @@ function lookupRows(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
  * registered Add gradient keeps a copy of both inputs for their shapes, which a same-shape sum does not
  * need.
  */
-export const addSameShape: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(
+export const addSameShape: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(((
+  a: tf.Tensor2D,
+  b: tf.Tensor2D,
+) => {
+  if (a.shape.some((n, i) => n !== b.shape[i]) || a.rank !== b.rank) {
+    throw new ShapeError("residual sum", `[${a.shape}]`, `[${b.shape}]`);
+  }
+  return { value: tf.add(a, b), gradFunc: (dy: tf.Tensor2D) => [dy, dy] };
   // biome-ignore lint/suspicious/noExplicitAny: tfjs customGrad's signature is untyped varargs.
-  ((a: tf.Tensor2D, b: tf.Tensor2D) => {
-    if (a.shape.some((n, i) => n !== b.shape[i]) || a.rank !== b.rank) {
-      throw new ShapeError("residual sum", `[${a.shape}]`, `[${b.shape}]`);
-    }
-    return { value: tf.add(a, b), gradFunc: (dy: tf.Tensor2D) => [dy, dy] };
-    // biome-ignore lint/suspicious/noExplicitAny: see above.
-  }) as any,
-) as never;
+}) as any) as never;
 
 /**
  * e^x for x ≤ 0 (shifted logits). On wasm the Exp kernel is scalar while Sigmoid is vectorised, and
