@@ -42,7 +42,8 @@ export interface WarmupOptions {
 
 /**
  * The shipped base model: 500 steps of 64 worked solutions at lr 2e-3, seed 1, half of the multi-step
- * answers slipped to the first step's result (20% greedy accuracy on the test split; see the README).
+ * answers slipped to the first step's result (27.8% greedy accuracy on the test split, 58.6% of its workings
+ * right; see the README).
  * `target: 1` never stops before `maxSteps`.
  */
 export const warmupDefaults: WarmupOptions = {
