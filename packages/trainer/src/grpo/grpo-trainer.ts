@@ -392,86 +392,94 @@ export class GrpoTrainer {
       });
     }
 
-    // Rollouts and reference log-probs run on the configured engine, tfjs training weights synced in.
-    const engineOf = async (source: GptModel): Promise<RolloutEngine> => {
-      if (config.rollout.engine === "onnx")
-        return OnnxRolloutEngine.create(source.config, source.getWeights());
-      const copy = new GptModel({ ...source.config });
-      copy.setWeights(source.getWeights(), "policy weights");
-      return new TfjsRolloutEngine(copy);
-    };
-    let rollout = await engineOf(policy);
-    const reference = config.reference.enabled ? await engineOf(policy) : undefined;
-
-    // Distributed: generation on rollout workers (the local engine still scores α), rewards on reward workers.
+    // From here on a failure (an engine that cannot load, Redis unreachable, a bad checkpoint part)
+    // frees what was built, so a caller that catches the error leaks no tensors or sessions.
+    const built: { dispose(): unknown }[] = [policy];
     let distributedClient: DistributedClient | undefined;
-    if (config.distributed) {
-      const distributed = await loadDistributed();
-      const { rewards: _rewards, ...connection } = config.distributed;
-      distributedClient = await distributed.DistributedClient.connect(connection, { log });
-      const { vocabSize, contextLength, dModel, nLayers, nHeads, dFF, tieEmbeddings } = policy.config;
-      try {
+    let trainer: GrpoTrainer;
+    try {
+      // Rollouts and reference log-probs run on the configured engine, tfjs training weights synced in.
+      const engineOf = async (source: GptModel): Promise<RolloutEngine> => {
+        if (config.rollout.engine === "onnx")
+          return OnnxRolloutEngine.create(source.config, source.getWeights());
+        const copy = new GptModel({ ...source.config });
+        copy.setWeights(source.getWeights(), "policy weights");
+        return new TfjsRolloutEngine(copy);
+      };
+      let rollout = await engineOf(policy);
+      built.push(rollout);
+      const reference = config.reference.enabled ? await engineOf(policy) : undefined;
+      if (reference) built.push(reference);
+
+      // Distributed: generation on rollout workers (the local engine still scores α), rewards on reward workers.
+      if (config.distributed) {
+        const distributed = await loadDistributed();
+        const { rewards: _rewards, ...connection } = config.distributed;
+        distributedClient = await distributed.DistributedClient.connect(connection, { log });
+        const { vocabSize, contextLength, dModel, nLayers, nHeads, dFF, tieEmbeddings } = policy.config;
         await distributedClient.describeRun({
           model: { vocabSize, contextLength, dModel, nLayers, nHeads, dFF, tieEmbeddings },
           reward: config.reward as PluginSpec | PluginSpec[],
           plugins: config.plugins,
         });
+        // The distributed engine wraps the local one (it still scores α) and disposes it in turn.
         rollout = await distributed.DistributedRolloutEngine.create(distributedClient, rollout, {
           groupSize: config.rollout.groupSize,
           acceptStale: objective.name === "grpo-offpolicy",
         });
-      } catch (error) {
-        await distributedClient.close(); // an open connection would keep the process alive
-        throw error;
+        log(
+          `distributed: run ${distributedClient.runId} on ${config.distributed.redis} (prefix ${config.distributed.prefix}, weights ${config.distributed.weights}); start workers with: rlts worker --queue rollouts${config.distributed.rewards ? ",rewards" : ""} --redis ${config.distributed.redis}`,
+        );
       }
-      log(
-        `distributed: run ${distributedClient.runId} on ${config.distributed.redis} (prefix ${config.distributed.prefix}, weights ${config.distributed.weights}); start workers with: rlts worker --queue rollouts${config.distributed.rewards ? ",rewards" : ""} --redis ${config.distributed.redis}`,
+
+      const root = createRng(config.seed);
+      let sampleRng = root.split();
+      let shuffleRng = root.split();
+      const prompts = task.iterate({
+        split: config.prompt.split,
+        seed: config.seed,
+        shuffle: config.prompt.shuffle,
+      });
+      if (state && resumeFrom) {
+        sampleRng = rngFromState(state.sampleRng);
+        shuffleRng = rngFromState(state.shuffleRng);
+        prompts.setState(state.prompts);
+        const restore = async (engine: RolloutEngine, part: "ref" | "sampler") => {
+          const saved = new GptModel({ ...policy.config });
+          try {
+            await loadCheckpoint(checkpointPath(runDir, state.step, part), saved);
+            await engine.setWeights(saved.getWeights());
+          } finally {
+            saved.dispose();
+          }
+        };
+        if (state.hasReference && reference) await restore(reference, "ref");
+        if (state.hasSampler) await restore(rollout, "sampler");
+      }
+
+      trainer = new GrpoTrainer(
+        config,
+        container,
+        runDir,
+        task,
+        policy,
+        tokenizer,
+        rollout,
+        reference,
+        reward,
+        estimator,
+        objective,
+        prompts,
+        sampleRng,
+        shuffleRng,
+        options,
+        baseDir,
       );
+    } catch (error) {
+      for (const part of built.reverse()) await part.dispose();
+      await distributedClient?.close(); // an open connection would keep the process alive
+      throw error;
     }
-
-    const root = createRng(config.seed);
-    let sampleRng = root.split();
-    let shuffleRng = root.split();
-    const prompts = task.iterate({
-      split: config.prompt.split,
-      seed: config.seed,
-      shuffle: config.prompt.shuffle,
-    });
-    if (state && resumeFrom) {
-      sampleRng = rngFromState(state.sampleRng);
-      shuffleRng = rngFromState(state.shuffleRng);
-      prompts.setState(state.prompts);
-      const restore = async (engine: RolloutEngine, part: "ref" | "sampler") => {
-        const saved = new GptModel({ ...policy.config });
-        try {
-          await loadCheckpoint(checkpointPath(runDir, state.step, part), saved);
-          await engine.setWeights(saved.getWeights());
-        } finally {
-          saved.dispose();
-        }
-      };
-      if (state.hasReference && reference) await restore(reference, "ref");
-      if (state.hasSampler) await restore(rollout, "sampler");
-    }
-
-    const trainer = new GrpoTrainer(
-      config,
-      container,
-      runDir,
-      task,
-      policy,
-      tokenizer,
-      rollout,
-      reference,
-      reward,
-      estimator,
-      objective,
-      prompts,
-      sampleRng,
-      shuffleRng,
-      options,
-      baseDir,
-    );
     await ensureRunDir(runDir);
     const files = {
       metrics: join(runDir, runFileNames.metrics),

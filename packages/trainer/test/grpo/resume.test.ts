@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { GrpoTrainer, parseConfig } from "../../src/index.js";
 import { tempRunDir, tinyConfig } from "./fixtures.js";
@@ -83,6 +84,28 @@ describe("resume", () => {
     const lines = readFileSync(join(dir, "metrics.jsonl"), "utf8").split("\n").filter(Boolean);
     expect(lines.map((l) => JSON.parse(l).step)).toEqual([1, 2]);
     await b.dispose();
+  });
+});
+
+describe("a failed start", () => {
+  it("frees the policy and engines it had built before the failure", async () => {
+    const dir = await tempRunDir();
+    const overrides = {
+      train: { steps: 2 },
+      logging: { samplesPerStep: 0, checkpointEvery: 1, progress: "none" as const, report: false },
+    };
+    const a = await GrpoTrainer.create(parseConfig(tinyConfig(dir, overrides)), quiet);
+    await a.train();
+    await a.dispose();
+    // The reference part of the last checkpoint is gone: resuming fails after the policy, the rollout
+    // engine and the reference engine exist.
+    const { rm } = await import("node:fs/promises");
+    await rm(join(dir, "checkpoints", "step-000002.ref.ckpt"));
+    const before = tf.memory().numTensors;
+    await expect(
+      GrpoTrainer.create(parseConfig(tinyConfig(dir, overrides)), { ...quiet, resume: true }),
+    ).rejects.toThrow(/step-000002\.ref\.ckpt/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
