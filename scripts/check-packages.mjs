@@ -66,7 +66,8 @@ function conditionObjects(value, path = "exports") {
 }
 
 const importPatterns = [
-  /\bfrom\s*["']([^"']+)["']/g,
+  // `from` after whitespace, `}` or `*` only: a string such as "--plugins-from" is not an import.
+  /(?:^|[\s}*])from\s*["']([^"']+)["']/gm,
   /\bimport\s*["']([^"']+)["']/g,
   /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g,
   /\brequire\s*\(\s*["']([^"']+)["']\s*\)/g,
