@@ -94,8 +94,9 @@ beforeAll(async () => {
   plugins = await mkdtemp(join(tmpdir(), "rlts-plugins-"));
   await mkdir(join(plugins, "node_modules"));
   await cp(
-    fileURLToPath(new URL("./fixtures/slow-reward-plugin", import.meta.url)),
-    join(plugins, "node_modules", "rlts-test-slow-rewards"),
+    // The reward plugin package of @rlts/distributed's own tests (slow-length, always-throws).
+    fileURLToPath(new URL("../../../distributed/test/fixtures/rewards-plugin", import.meta.url)),
+    join(plugins, "node_modules", "rlts-test-rewards"),
     { recursive: true },
   );
   workers = [0, 1, 2].map(() => startWorker(server.url, plugins));
@@ -121,7 +122,7 @@ afterAll(async () => {
 async function distributedRun(runDir: string, overrides: Record<string, unknown> = {}) {
   const config = parseConfig(
     tinyConfig(runDir, {
-      plugins: ["rlts-test-slow-rewards"],
+      plugins: ["rlts-test-rewards"],
       reward: [
         { name: "math-correctness", format: "last-number" },
         { name: "slow-length", delayMs: 400 },
