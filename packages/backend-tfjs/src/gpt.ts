@@ -20,7 +20,6 @@ import {
   batchMatmul,
   embedTokens,
   gatherRows,
-  gelu,
   geluLinear,
   layerNorm,
   linear,
@@ -193,17 +192,29 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
       const y = fused
         ? fusedCausalAttention(h, wqkv, bqkv, B, T, H)
         : this.attention(h, wqkv, bqkv, B, T, mask);
-      x = addSameShape(
-        x,
-        linear(y as tf.Tensor2D, p(`${b}.attn.wo`) as tf.Tensor2D, p(`${b}.attn.bo`) as tf.Tensor1D),
-      );
-      const h2 = layerNorm(x, p(`${b}.ln2.gamma`) as tf.Tensor1D, p(`${b}.ln2.beta`) as tf.Tensor1D);
-      const hidden = linear(h2, p(`${b}.mlp.w1`) as tf.Tensor2D, p(`${b}.mlp.b1`) as tf.Tensor1D);
-      x = addSameShape(
-        x,
-        geluLinear(hidden, p(`${b}.mlp.w2`) as tf.Tensor2D, p(`${b}.mlp.b2`) as tf.Tensor1D),
-      );
+      x = this.blockTail(x, b, y as tf.Tensor2D);
     }
+    return this.head(x);
+  }
+
+  /**
+   * The rest of block `b` after attention output y (rows [N, d], before `wo`): the residual
+   * x + y·wo + bo, then x + MLP(LayerNorm(x)). Shared by the full forward pass and the cached decode step.
+   */
+  private blockTail(x: tf.Tensor2D, b: string, y: tf.Tensor2D): tf.Tensor2D {
+    const p = (name: string) => this.params.get(name);
+    x = addSameShape(x, linear(y, p(`${b}.attn.wo`) as tf.Tensor2D, p(`${b}.attn.bo`) as tf.Tensor1D));
+    const h2 = layerNorm(x, p(`${b}.ln2.gamma`) as tf.Tensor1D, p(`${b}.ln2.beta`) as tf.Tensor1D);
+    const hidden = linear(h2, p(`${b}.mlp.w1`) as tf.Tensor2D, p(`${b}.mlp.b1`) as tf.Tensor1D);
+    return addSameShape(
+      x,
+      geluLinear(hidden, p(`${b}.mlp.w2`) as tf.Tensor2D, p(`${b}.mlp.b2`) as tf.Tensor1D),
+    );
+  }
+
+  /** Next-token logits [N, V] of residual rows x [N, d]: final LayerNorm, then the (tied) head. */
+  private head(x: tf.Tensor2D): tf.Tensor2D {
+    const p = (name: string) => this.params.get(name);
     const hf = layerNorm(x, p("lnf.gamma") as tf.Tensor1D, p("lnf.beta") as tf.Tensor1D);
     const headW = this.config.tieEmbeddings
       ? (tf.transpose(p("wte")) as tf.Tensor2D)
@@ -535,25 +546,9 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
           tf.mul(tf.reshape(tf.transpose(att, [0, 2, 1]), [B, S, H, 1]), tf.reshape(vAll, [B, S, H, dh])),
           1,
         );
-        x = tf.add(
-          x,
-          linear(
-            tf.reshape(y, [B, d]) as tf.Tensor2D,
-            p(`${b}.attn.wo`) as tf.Tensor2D,
-            p(`${b}.attn.bo`) as tf.Tensor1D,
-          ),
-        );
-        const h2 = layerNorm(x, p(`${b}.ln2.gamma`) as tf.Tensor1D, p(`${b}.ln2.beta`) as tf.Tensor1D);
-        const f = gelu(
-          linear(h2, p(`${b}.mlp.w1`) as tf.Tensor2D, p(`${b}.mlp.b1`) as tf.Tensor1D),
-        ) as tf.Tensor2D;
-        x = tf.add(x, linear(f, p(`${b}.mlp.w2`) as tf.Tensor2D, p(`${b}.mlp.b2`) as tf.Tensor1D));
+        x = this.blockTail(x, b, tf.reshape(y, [B, d]) as tf.Tensor2D);
       }
-      const hf = layerNorm(x, p("lnf.gamma") as tf.Tensor1D, p("lnf.beta") as tf.Tensor1D);
-      const headW = this.config.tieEmbeddings
-        ? (tf.transpose(p("wte")) as tf.Tensor2D)
-        : (p("head.w") as tf.Tensor2D);
-      return matmulNoBias(hf, headW).dataSync() as Float32Array;
+      return this.head(x).dataSync() as Float32Array;
     });
     return tokens.map((_, b) => data.slice(b * V, (b + 1) * V));
   }

@@ -273,6 +273,17 @@ const layerNormOp: (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D, eps: tf.Scal
 // √(2/π), the constant of the tanh approximation of GELU.
 const GELU_C = Math.sqrt(2 / Math.PI);
 
+/** x² and σ(2u) with 2u = 2·√(2/π)·(x + 0.044715·x³): gelu(x) = x·σ(2u) (tanh form, see {@link gelu}). */
+function geluSigmoid(x: tf.Tensor): { x2: tf.Tensor; s: tf.Tensor } {
+  const x2 = tf.square(x);
+  return { x2, s: tf.sigmoid(tf.mul(x, tf.add(tf.mul(x2, 2 * GELU_C * 0.044715), 2 * GELU_C))) };
+}
+
+/** 2u'(x) = 2√(2/π)(1 + 3·0.044715·x²) from x², for gelu'(x) = σ + x·σ(1 − σ)·2u'. */
+function geluTwoUPrime(x2: tf.Tensor): tf.Tensor {
+  return tf.add(tf.mul(x2, 2 * GELU_C * 3 * 0.044715), 2 * GELU_C);
+}
+
 /**
  * GELU, tanh approximation (Hendrycks & Gimpel 2016 §2; GPT-2 `gelu`, PyTorch `approximate="tanh"`):
  * 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), computed as x·σ(2u) since 0.5(1 + tanh u) = σ(2u) and the
@@ -281,18 +292,14 @@ const GELU_C = Math.sqrt(2 / Math.PI);
 export const gelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(
   // biome-ignore lint/suspicious/noExplicitAny: tfjs customGrad's signature is untyped varargs.
   ((x: tf.Tensor, save: any) => {
-    const x2 = tf.square(x);
-    // 2u = 2·√(2/π)·(x + 0.044715·x³)
-    const twoU = tf.mul(x, tf.add(tf.mul(x2, 2 * GELU_C * 0.044715), 2 * GELU_C));
-    const s = tf.sigmoid(twoU);
+    const { x2, s } = geluSigmoid(x);
     save([x, x2, s]);
     return {
       value: tf.mul(x, s),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, x2s, ss] = saved;
-        // d/dx [x·σ(2u)] = σ + x·σ(1 − σ)·2u'(x),  2u' = 2√(2/π)(1 + 3·0.044715·x²)
-        const twoUPrime = tf.add(tf.mul(x2s, 2 * GELU_C * 3 * 0.044715), 2 * GELU_C);
-        const grad = tf.add(ss, tf.mul(tf.mul(xs, tf.mul(ss, tf.sub(1, ss))), twoUPrime));
+        // d/dx [x·σ(2u)] = σ + x·σ(1 − σ)·2u'(x)
+        const grad = tf.add(ss, tf.mul(tf.mul(xs, tf.mul(ss, tf.sub(1, ss))), geluTwoUPrime(x2s)));
         return [tf.mul(dy, grad)];
       },
     };
@@ -308,10 +315,8 @@ export const gelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(
 export const geluLinear: (h: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D = tf.customGrad(
   // biome-ignore lint/suspicious/noExplicitAny: tfjs customGrad's signature is untyped varargs.
   ((h: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: any) => {
-    const h2 = tf.square(h);
-    // 2u = 2·√(2/π)·(h + 0.044715·h³);  f = h·σ(2u)
-    const s = tf.sigmoid(tf.mul(h, tf.add(tf.mul(h2, 2 * GELU_C * 0.044715), 2 * GELU_C)));
-    const f = tf.mul(h, s) as tf.Tensor2D;
+    const { x2: h2, s } = geluSigmoid(h);
+    const f = tf.mul(h, s) as tf.Tensor2D; // gelu(h) = h·σ(2u)
     save([h2, s, f, w]);
     return {
       value: tf.fused.matMul({ a: f, b: w, bias: b }),
@@ -319,9 +324,7 @@ export const geluLinear: (h: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.
         const [h2s, ss, fs, ws] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const df = tf.matMul(dy, tf.transpose(ws));
         const { dW, db } = weightAndBiasGradients(fs, dy);
-        // 2u' = 2√(2/π)(1 + 3·0.044715·h²)
-        const twoUPrime = tf.add(tf.mul(h2s, 2 * GELU_C * 3 * 0.044715), 2 * GELU_C);
-        const grad = tf.add(ss, tf.mul(tf.mul(fs, tf.sub(1, ss)), twoUPrime));
+        const grad = tf.add(ss, tf.mul(tf.mul(fs, tf.sub(1, ss)), geluTwoUPrime(h2s)));
         return [tf.mul(df, grad), dW, db];
       },
     };
