@@ -2,7 +2,6 @@ import type { CharTokenizer, GptModel } from "@rlts/backend-tfjs";
 import { createRng } from "@rlts/core";
 import type { PromptExample } from "@rlts/env";
 import { FormatReward, MathCorrectnessReward } from "@rlts/rewards";
-import { KvCacheSampler } from "./kv-sampler.js";
 import { promptText } from "./task.js";
 
 /** Graders of the two accuracies: `strict` needs the exact `<think>…</think><answer>…</answer>` shape. */
@@ -74,10 +73,10 @@ export async function evaluate(
   let lenient = 0;
   let formatted = 0;
   let workedRight = 0;
-  const sampler = new KvCacheSampler(model.config, model.getWeights());
   for (let i = 0; i < examples.length; i += batchSize) {
     const batch = examples.slice(i, i + batchSize);
-    const out = sampler.generate({
+    // GptModel.generate decodes with its key/value cache (each new token costs one position).
+    const out = await model.generate({
       prompts: batch.map((e) => tokenizer.encode(prompt(e), { bos: true })),
       maxNewTokens,
       temperature: 0,
