@@ -1,4 +1,11 @@
-import { checkSamplingOptions, type GptConfig, logSoftmax64, sampleFromLogits } from "@rlts/backend-tfjs";
+import {
+  checkSamplingOptions,
+  checkScoreTemperature,
+  type GptConfig,
+  logSoftmax64,
+  sampleFromLogits,
+  temperatureScaled,
+} from "@rlts/backend-tfjs";
 import {
   assertInteger,
   ConfigError,
@@ -230,10 +237,14 @@ export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver 
     return out.logits.data as Float32Array;
   }
 
-  /** Per-token log-probs (and entropies with `entropy: true`) of given sequences (the reference model). */
-  async score(request: ScoreRequest & { readonly entropy?: boolean }): Promise<ScoreResult> {
+  /**
+   * Per-token log-probs (and entropies with `entropy: true`) of given sequences (the reference model),
+   * under softmax(z/T) for `request.temperature` T (default 1).
+   */
+  async score(request: ScoreRequest): Promise<ScoreResult> {
     this.assertLive();
     const { sequences, start } = request;
+    const temperature = checkScoreTemperature(request.temperature);
     if (!Array.isArray(sequences) || sequences.length === 0) {
       throw new ConfigError("sequences", sequences, "pass at least one token sequence");
     }
@@ -261,7 +272,8 @@ export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver 
       for (let k = 0; k < n; k++) {
         const p = start[i] + k;
         // Token p is predicted by the logits after prefix seq[0..p−1], i.e. row p − 1.
-        const logp = logSoftmax64(rows[i][p - 1]);
+        // log softmax(z/T), as the training engine scores (TRL divides logits by the temperature).
+        const logp = logSoftmax64(temperatureScaled(rows[i][p - 1], temperature));
         lp[k] = logp[seq[p]];
         if (request.entropy) {
           let h = 0;

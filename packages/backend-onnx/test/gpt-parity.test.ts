@@ -141,7 +141,7 @@ describe("OnnxGpt against backend-tfjs GptModel", () => {
     ).toBe(true);
   });
 
-  it("returns, for sampled tokens, the log-softmax of the unmodified logits (KV cache = full graph)", async () => {
+  it("returns, for sampled tokens, log softmax(z/T) before top-k (KV cache = full graph scored at T)", async () => {
     const prompts = [randomSeq(3), randomSeq(1)];
     const out = await untied.onnx.generate({
       prompts,
@@ -153,6 +153,7 @@ describe("OnnxGpt against backend-tfjs GptModel", () => {
     const scored = await untied.onnx.score({
       sequences: prompts.map((p, i) => Int32Array.from([...p, ...out.completions[i]])),
       start: prompts.map((p) => p.length),
+      temperature: 0.5,
     });
     out.logprobs.forEach((lp, i) => {
       expect(maxAbsDiff(lp, scored.logprobs[i])).toBeLessThan(1e-5);

@@ -29,7 +29,7 @@ import {
   softmaxEntropy,
   tidyValue,
 } from "./ops.js";
-import { checkSamplingOptions, sampleFromLogits } from "./sampling.js";
+import { checkSamplingOptions, checkScoreTemperature, sampleFromLogits } from "./sampling.js";
 import { stripUndefined } from "./schedule.js";
 import { TrainableModel } from "./trainable.js";
 
@@ -253,13 +253,15 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
   /**
    * Per-token log-probs (and optionally entropies) of the scored tokens of `request`, as
    * differentiable [B, L] tensors aligned at each sequence's `start` (L = the longest scored part),
-   * with a mask. Call inside a loss closure or tf.tidy.
+   * with a mask, under softmax(z/T) for `request.temperature` T (default 1). Call inside a loss
+   * closure or tf.tidy.
    */
   sequenceLogProbs(request: ScoreRequest, options: { readonly entropy?: boolean } = {}): SequenceLogProbs {
     const { sequences, start } = request;
     if (!Array.isArray(sequences) || sequences.length === 0) {
       throw new ConfigError("sequences", sequences, "pass at least one token sequence");
     }
+    const temperature = checkScoreTemperature(request.temperature);
     if (!Array.isArray(start) || start.length !== sequences.length) {
       throw new ShapeError("start", `${sequences.length} entries (one per sequence)`, `${start?.length}`);
     }
@@ -303,12 +305,14 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
     // With one common start (a language-model loss, equal-length prompts) the scored rows of each
     // sequence are the same window [start − 1, start − 1 + L): a slice, far cheaper than a gather.
     const s0 = start[0];
-    const picked = start.every((s) => s === s0)
+    const rowsOfLogits = start.every((s) => s === s0)
       ? (tf.reshape(tf.slice(tf.reshape(logits, [B, T, -1]), [0, s0 - 1, 0], [B, L, -1]), [
           B * L,
           -1,
         ]) as tf.Tensor2D)
       : gatherRows(logits, tf.tensor1d(rows, "int32"));
+    // log softmax(z/T): TRL divides the logits by the sampling temperature (grpo_trainer.py).
+    const picked = temperature === 1 ? rowsOfLogits : (tf.div(rowsOfLogits, temperature) as tf.Tensor2D);
     const mask = tf.tensor2d(maskData, [B, L]);
     const logprobs = tf.mul(
       tf.reshape(pickLogProbs(picked, tf.tensor1d(targets, "int32")), [B, L]),

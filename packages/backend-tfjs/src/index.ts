@@ -49,10 +49,12 @@ export { ParameterSet } from "./parameters.js";
 export { register } from "./register.js";
 export {
   checkSamplingOptions,
+  checkScoreTemperature,
   logSoftmax64,
   type SamplingOptions,
   sampleFromLogits,
   samplingDistribution,
+  temperatureScaled,
 } from "./sampling.js";
 export {
   type LrDecay,

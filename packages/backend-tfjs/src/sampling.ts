@@ -54,9 +54,7 @@ export function samplingDistribution(
     probs[best] = 1;
     return probs;
   }
-  const scaled = new Float64Array(n);
-  for (let i = 0; i < n; i++) scaled[i] = logits[i] / options.temperature;
-  const logp = logSoftmax64(scaled);
+  const logp = logSoftmax64(temperatureScaled(logits, options.temperature));
   for (let i = 0; i < n; i++) probs[i] = Math.exp(logp[i]);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => probs[b] - probs[a] || a - b);
   const keep = new Uint8Array(n);
@@ -79,7 +77,7 @@ export function samplingDistribution(
 /**
  * Draws one token from {@link samplingDistribution} by inverse CDF over token ids in increasing order,
  * with one `rng.next()` per draw (none when greedy). Returns the token and its log-probability under
- * the plain softmax of `logits` (before temperature, top-k and top-p), as `GenerateResult` specifies.
+ * softmax(z/T), before top-k and top-p (the plain softmax when greedy), as `GenerateResult` specifies.
  */
 export function sampleFromLogits(
   logits: ArrayLike<number>,
@@ -100,5 +98,20 @@ export function sampleFromLogits(
       if (u < cumulative) break;
     }
   }
-  return { token, logprob: logSoftmax64(logits)[token] };
+  return { token, logprob: logSoftmax64(temperatureScaled(logits, options.temperature))[token] };
+}
+
+/** z/T for T > 0 (TRL `logits / temperature`); the logits themselves for T = 0 or 1. */
+export function temperatureScaled(logits: ArrayLike<number>, temperature: number): ArrayLike<number> {
+  if (temperature === 0 || temperature === 1) return logits;
+  const out = new Float64Array(logits.length);
+  for (let i = 0; i < logits.length; i++) out[i] = logits[i] / temperature;
+  return out;
+}
+
+/** Validates a scoring temperature (`ScoreRequest.temperature`), naming `field`; default 1. */
+export function checkScoreTemperature(temperature: unknown, field = "score.temperature"): number {
+  if (temperature === undefined) return 1;
+  assertInRange(field, temperature as number, 1e-6, 1e6);
+  return temperature as number;
 }

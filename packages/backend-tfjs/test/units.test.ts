@@ -141,10 +141,26 @@ describe("sampling", () => {
     expect(d({ temperature: 0 })).toEqual([0, 0, 1, 0]);
   });
 
-  it("returns the log-probability under the untempered softmax", () => {
+  it("returns the log-probability under the untempered softmax when greedy", () => {
     const { token, logprob } = sampleFromLogits(logits, { temperature: 0, topK: 0, topP: 1 }, createRng(0));
     expect(token).toBe(2);
     expect(logprob).toBeCloseTo(Math.log(0.5), 12);
+  });
+
+  it("returns the log-probability under softmax(z/T) when sampling at temperature T (TRL)", () => {
+    // Logits [2, 1, 0], T = 0.7: z/T = [20/7, 10/7, 0], so log p(0) = −log(1 + e^(−10/7) + e^(−20/7))
+    // = −log(1.29710) = −0.26013 (TRL `logits / temperature`); the untempered value would be −0.40761.
+    // u < p(0) = 0.77092 draws token 0; a seed whose first draw is below it is found by search.
+    const z = [2, 1, 0];
+    let seed = 0;
+    while (createRng(seed).next() >= 0.77) seed++;
+    const { token, logprob } = sampleFromLogits(z, { temperature: 0.7, topK: 0, topP: 1 }, createRng(seed));
+    expect(token).toBe(0);
+    expect(logprob).toBeCloseTo(-Math.log(1 + Math.exp(-10 / 7) + Math.exp(-20 / 7)), 12);
+    expect(logprob).toBeCloseTo(-0.26013, 5);
+    // Top-k truncation is not part of the reported log-prob: softmax(z/T) before truncation.
+    const k1 = sampleFromLogits(z, { temperature: 0.7, topK: 1, topP: 1 }, createRng(seed));
+    expect(k1.logprob).toBeCloseTo(logprob, 12);
   });
 });
 

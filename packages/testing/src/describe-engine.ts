@@ -136,6 +136,34 @@ export function describeEngine<T>(label: string, options: EngineConformanceOptio
       await model.dispose();
     });
 
+    it("scores under softmax(z/T) at a temperature, as the samples drawn at T report (TRL)", async () => {
+      const model = await options.createLanguageModel(1);
+      const prompt = Int32Array.from([2 % V, 1]);
+      const T = 0.7;
+      const out = await model.generate({
+        prompts: [prompt, prompt],
+        maxNewTokens: 3,
+        temperature: T,
+        rng: createRng(3),
+      });
+      const sequences = out.completions.map((c) => Int32Array.from([...prompt, ...c]));
+      const scored = await model.score({ sequences, start: [2, 2], temperature: T, entropy: true });
+      for (let i = 0; i < sequences.length; i++) {
+        const rows = await options.logits(model, sequences[i]);
+        for (let k = 0; k < out.completions[i].length; k++) {
+          // log softmax(z/T) of the sampled token, by hand from the model's own logits.
+          const logp = logSoftmax(Array.from(rows[1 + k], (z) => z / T));
+          const token = sequences[i][2 + k];
+          expect(scored.logprobs[i][k]).toBeCloseTo(logp[token], 4);
+          expect(out.logprobs[i][k], "generate reports log softmax(z/T) too").toBeCloseTo(logp[token], 4);
+          const h = -logp.reduce((s, l) => s + Math.exp(l) * l, 0);
+          expect(scored.entropy![i][k]).toBeCloseTo(h, 4);
+        }
+      }
+      await expect(model.score({ sequences, start: [2, 2], temperature: 0 })).rejects.toThrow(/temperature/);
+      await model.dispose();
+    });
+
     it("rejects scoring requests it cannot answer with errors naming the field", async () => {
       const model = await options.createLanguageModel(1);
       const seq = Int32Array.from([1, 2, 3]);

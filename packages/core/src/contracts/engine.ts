@@ -23,6 +23,12 @@ export interface ScoreRequest {
   readonly start: readonly number[];
   /** Also return the entropy of each scored position's next-token distribution. Default false. */
   readonly entropy?: boolean;
+  /**
+   * Score under softmax(z/T), the distribution completions sampled at temperature T were drawn from
+   * (TRL divides the logits by the sampling temperature before taking log-probs, grpo_trainer.py
+   * `logits / self.temperature`). Must be > 0. Default 1.
+   */
+  readonly temperature?: number;
 }
 
 /** Per-token log-probabilities (and optionally entropies) of the scored positions. */
@@ -53,7 +59,13 @@ export interface GenerateRequest {
 export interface GenerateResult {
   /** Sampled completion tokens (the stop token included when one was emitted). */
   readonly completions: readonly Int32Array[];
-  /** log p of each sampled token under the sampling distribution before temperature/top-k/top-p. */
+  /**
+   * log p of each sampled token under softmax(z/T), the temperature-scaled distribution before top-k and
+   * top-p truncation (vLLM's `processed_logprobs` without the truncation, as TRL asks for): the value
+   * `score({ ..., temperature: T })` returns for the same tokens. Greedy decoding (T = 0) reports the
+   * plain softmax. With top-k = 0 and top-p = 1 this is the log-prob of the distribution the token was
+   * drawn from, so a trainer may use it as log π_old without scoring again.
+   */
   readonly logprobs: readonly Float32Array[];
   /** Whether each completion ended with a stop token (false: cut at `maxNewTokens`). */
   readonly stopped: readonly boolean[];
