@@ -31,7 +31,12 @@ import { register as registerObjectives, valueLoss } from "@rlts/objectives";
 import * as tf from "@tensorflow/tfjs-core";
 import type { DependencyContainer } from "tsyringe";
 import { evaluateGreedy } from "./evaluate.js";
-import { type OnPolicyOptions, type ResolvedOnPolicyOptions, resolveOnPolicyOptions } from "./options.js";
+import {
+  type OnPolicyOptions,
+  type ResolvedOnPolicyOptions,
+  resolveLearningRate,
+  resolveOnPolicyOptions,
+} from "./options.js";
 
 /** What {@link OnPolicyTrainer.train} returns. */
 export interface OnPolicyResult {
@@ -139,6 +144,8 @@ export class OnPolicyTrainer {
     options: ResolvedOnPolicyOptions,
     container: DependencyContainer,
     policy: MlpPolicy,
+    estimator: AdvantageEstimator,
+    objective: Objective<tf.Tensor>,
     deps: OnPolicyDeps,
     probe: Env,
   ) {
@@ -149,13 +156,8 @@ export class OnPolicyTrainer {
     this.env = envChoice(options.env);
     this.evalEnv = envChoice(options.evalEnv ?? options.env);
     this.rng = createRng(options.seed);
-    this.estimator = createPlugin(container, "advantage", options.advantage, "trainer.advantage");
-    this.objective = createPlugin(
-      container,
-      "objective",
-      options.objective,
-      "trainer.objective",
-    ) as Objective<tf.Tensor>;
+    this.estimator = estimator;
+    this.objective = objective;
     this.obsSize = probe.observationSpace.size;
     this.actionSize = probe.actionSpace.size;
     this.discrete = probe.actionSpace instanceof Discrete;
@@ -196,23 +198,36 @@ export class OnPolicyTrainer {
     if (space instanceof Discrete) action = { type: "categorical", n: space.n };
     else if (space instanceof Box) action = { type: "gaussian", dim: space.size, initLogStd: o.initLogStd };
     else throw new ConfigError("trainer.env", id, "use an environment with a Discrete or Box action space");
+    const estimator = createPlugin(container, "advantage", o.advantage, "trainer.advantage");
+    const objective = createPlugin(
+      container,
+      "objective",
+      o.objective,
+      "trainer.objective",
+    ) as Objective<tf.Tensor>;
+    // With its own policy step (TRPO) the optimiser only fits the value function.
+    const ownPolicyStep = typeof objective.trustRegionStep === "function";
+    const { lr, annealLr } = resolveLearningRate(o, ownPolicyStep);
+    const resolved: ResolvedOnPolicyOptions = { ...o, lr, annealLr };
     const updates = Math.max(1, Math.ceil(o.totalSteps / (o.numEnvs * o.numSteps)));
+    const stepsPerUpdate = (ownPolicyStep ? o.valueEpochs : o.epochs) * o.minibatches;
+    const anneal = annealLr && o.rollout === "steps" && stepsPerUpdate > 0;
     const policy = new MlpPolicy({
       obsDim: probe.observationSpace.size,
       action,
       hidden: o.hidden,
       seed: o.seed,
       optimizer: {
-        lr: o.lr,
+        lr,
         maxGradNorm: o.maxGradNorm,
         // CleanRL anneals lr linearly to 0 over the run; here over the optimiser steps it will take
         // (known in advance only for `steps` rollouts: episode lengths set the size of `groups` ones).
-        decay: o.annealLr && o.rollout === "steps" ? "linear" : "constant",
-        totalSteps: o.annealLr && o.rollout === "steps" ? updates * o.epochs * o.minibatches : 0,
+        decay: anneal ? "linear" : "constant",
+        totalSteps: anneal ? updates * stepsPerUpdate : 0,
       },
     });
     probe.close();
-    return new OnPolicyTrainer(o, container, policy, deps, probe);
+    return new OnPolicyTrainer(resolved, container, policy, estimator, objective, deps, probe);
   }
 
   private checkRequirements(): void {
@@ -416,6 +431,8 @@ export class OnPolicyTrainer {
 
   private updateFromSteps(data: StepRollout): Record<string, number> {
     const o = this.options;
+    // The learning rate of this update's first optimiser step (SB3 logs train/learning_rate).
+    const lr = this.policy.adamw.currentLr;
     const { advantages, returns, metrics: estimatorMetrics } = this.estimator.estimate(data.batch);
     const N = advantages.length;
     const values = data.batch.values as Float64Array;
@@ -489,7 +506,7 @@ export class OnPolicyTrainer {
         if (!stop && this.objective.stopAfterEpoch?.(last)) stop = true;
       }
     }
-    const out: Record<string, number> = {};
+    const out: Record<string, number> = { lr };
     for (const [k, v] of Object.entries(log)) out[k] = mean(v);
     for (const [k, v] of Object.entries(estimatorMetrics ?? {})) out[`advantage/${k}`] = v;
     return out;
@@ -643,6 +660,7 @@ export class OnPolicyTrainer {
 
   private updateFromGroups(r: GroupRollout): Record<string, number> {
     const o = this.options;
+    const lr = this.policy.adamw.currentLr;
     const { advantages, metrics: estimatorMetrics } = this.estimator.estimate(r.batch);
     const { T } = r;
     const S = this.obsSize;
@@ -695,7 +713,7 @@ export class OnPolicyTrainer {
       }
       if (!stop && this.objective.stopAfterEpoch?.(last)) stop = true;
     }
-    const out: Record<string, number> = {};
+    const out: Record<string, number> = { lr };
     for (const [k, v] of Object.entries(log)) out[k] = mean(v);
     for (const [k, v] of Object.entries(estimatorMetrics ?? {})) out[`advantage/${k}`] = v;
     return out;

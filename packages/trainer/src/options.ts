@@ -36,9 +36,18 @@ export interface OnPolicyOptions {
   readonly groupSize?: number;
   /** Hidden widths of the MLP policy and value trunks. Default [64, 64]. */
   readonly hidden?: readonly number[];
-  /** Learning rate. Default 2.5e-4. */
+  /**
+   * Learning rate of the optimiser. Default 2.5e-4 (CleanRL `ppo.py`). For an objective with its own
+   * policy step (TRPO) the optimiser only fits the value function, and the default is sb3-contrib's and
+   * Spinning Up's critic lr, 1e-3.
+   */
   readonly lr?: number;
-  /** Anneal the learning rate linearly to 0 over the run (CleanRL; `steps` rollouts only). Default true. */
+  /**
+   * Anneal the learning rate linearly to 0 over the optimiser steps of the run (CleanRL; `steps`
+   * rollouts only): updates × epochs × minibatches steps, or updates × valueEpochs × minibatches value
+   * fits for an objective with its own policy step. Default true, but false for an objective with its
+   * own policy step (sb3-contrib TRPO keeps the critic lr constant).
+   */
   readonly annealLr?: boolean;
   /** Global gradient-norm clip. Default 0.5. */
   readonly maxGradNorm?: number;
@@ -72,8 +81,10 @@ export interface ResolvedOnPolicyOptions {
   readonly numGroups: number;
   readonly groupSize: number;
   readonly hidden: readonly number[];
-  readonly lr: number;
-  readonly annealLr: boolean;
+  /** `undefined` until the objective is known: see {@link resolveLearningRate}. */
+  readonly lr: number | undefined;
+  /** `undefined` until the objective is known: see {@link resolveLearningRate}. */
+  readonly annealLr: boolean | undefined;
   readonly maxGradNorm: number;
   readonly valueEpochs: number;
   readonly seed: number;
@@ -99,8 +110,8 @@ export const onPolicyDefaults: ResolvedOnPolicyOptions = {
   numGroups: 4,
   groupSize: 8,
   hidden: [64, 64],
-  lr: 2.5e-4,
-  annealLr: true,
+  lr: undefined,
+  annealLr: undefined,
   maxGradNorm: 0.5,
   valueEpochs: 10,
   seed: 1,
@@ -143,7 +154,10 @@ export function resolveOnPolicyOptions(options: OnPolicyOptions = {}): ResolvedO
   if (!Array.isArray(o.hidden) || o.hidden.length === 0) {
     throw new ConfigError("trainer.hidden", o.hidden, "use an array of layer widths, e.g. [64, 64]");
   }
-  positiveNumber("trainer.lr", o.lr);
+  if (o.lr !== undefined) positiveNumber("trainer.lr", o.lr);
+  if (o.annealLr !== undefined && typeof o.annealLr !== "boolean") {
+    throw new ConfigError("trainer.annealLr", o.annealLr, "use true or false");
+  }
   positiveNumber("trainer.maxGradNorm", o.maxGradNorm, true);
   assertInteger("trainer.valueEpochs", o.valueEpochs, 0);
   assertInteger("trainer.seed", o.seed, 0);
@@ -161,4 +175,20 @@ export function resolveOnPolicyOptions(options: OnPolicyOptions = {}): ResolvedO
     );
   }
   return o;
+}
+
+/**
+ * The optimiser's learning rate and whether it anneals, once the objective is known: what the options
+ * say, else CleanRL's PPO defaults (2.5e-4, annealed) for objectives stepped by the optimiser, and
+ * sb3-contrib's TRPO critic defaults (1e-3, constant) for objectives with their own policy step, whose
+ * optimiser only fits the value function.
+ */
+export function resolveLearningRate(
+  options: Pick<ResolvedOnPolicyOptions, "lr" | "annealLr">,
+  ownPolicyStep: boolean,
+): { readonly lr: number; readonly annealLr: boolean } {
+  return {
+    lr: options.lr ?? (ownPolicyStep ? 1e-3 : 2.5e-4),
+    annealLr: options.annealLr ?? !ownPolicyStep,
+  };
 }
