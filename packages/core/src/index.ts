@@ -24,6 +24,7 @@ export { Callback, MetricsSink } from "./contracts/metrics.js";
 export type {
   LossInputs,
   LossOutput,
+  LossTokenCount,
   TrustRegionProblem,
   TrustRegionStepResult,
 } from "./contracts/objective.js";

@@ -1,4 +1,4 @@
-import type { LossInputs, LossOutput, Objective } from "@rlts/core";
+import type { LossInputs, LossOutput, LossTokenCount, Objective } from "@rlts/core";
 import { assertInteger, assertOneOf, ConfigError, ShapeError } from "@rlts/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { type KlEstimator, klEstimate, klEstimators } from "./kl.js";
@@ -195,6 +195,8 @@ export function grpoLoss(inputs: GrpoLossInputs, options: GrpoOptions = {}): Los
       if (o.beta > 0) perToken = tf.add(perToken, tf.mul(o.beta, kl));
     }
     const masked = tf.mul(perToken, m);
+    // dapo's normaliser: num_items_in_batch, the active tokens of the whole generation batch (TRL)
+    const dapoNormalizer = numItems === undefined ? tf.maximum(tf.sum(m), 1) : tf.scalar(numItems);
     let total: Tensor;
     switch (o.lossType) {
       case "grpo":
@@ -209,17 +211,23 @@ export function grpoLoss(inputs: GrpoLossInputs, options: GrpoOptions = {}): Los
         // Σ m·ℓ / (B·L) / grad_accum, L = configured max completion length (FORMULAS §5.2, §5.3)
         total = tf.div(tf.sum(masked), B * (o.maxCompletionLength as number) * o.gradientAccumulationSteps);
         break;
-      default: {
-        // Σ m·ℓ / num_items_in_batch, no grad_accum division (FORMULAS §5.2, TRL dapo)
-        const normalizer = numItems === undefined ? tf.maximum(tf.sum(m), 1) : tf.scalar(numItems);
-        total = tf.div(tf.sum(masked), normalizer);
-      }
+      default:
+        // Σ m·ℓ / num_items_in_batch, no grad_accum division (TRL grpo_trainer.py `_compute_loss`, dapo)
+        total = tf.div(tf.sum(masked), dapoNormalizer);
     }
     if (entropy) {
       const meanEntropy = maskedMean(entropy, m);
       scalars.entropy = meanEntropy;
-      // loss −= entropy_coef·H̄ (FORMULAS §5.2)
-      if (o.entropyCoef > 0) total = tf.sub(total, tf.mul(o.entropyCoef, meanEntropy));
+      if (o.entropyCoef > 0) {
+        // The bonus is normalised like the loss, so micro-batches add up to the whole batch's:
+        // dapo Σ H·m / num_items_in_batch; the others masked mean H / grad_accum (TRL `_compute_loss`).
+        const bonus =
+          o.lossType === "dapo"
+            ? tf.div(tf.sum(tf.mul(entropy, m)), dapoNormalizer)
+            : tf.div(meanEntropy, o.gradientAccumulationSteps);
+        // loss −= entropy_coef·H̄
+        total = tf.sub(total, tf.mul(o.entropyCoef, bonus));
+      }
     }
     // Clip metrics on coef_1 (per token; per sequence under GSPO, as TRL) (FORMULAS §5.2)
     const ratioForMetrics = seqLogWeight ? tf.exp(seqLogWeight) : coef1;
@@ -256,5 +264,14 @@ export class GrpoObjective implements Objective<Tensor> {
 
   loss(inputs: LossInputs<Tensor>): LossOutput<Tensor> {
     return grpoLoss(inputs, this.options);
+  }
+
+  /** Tokens the loss counts: every token, but none of a truncated completion under overlong filtering. */
+  countLossTokens(samples: readonly LossTokenCount[]): number {
+    let n = 0;
+    // DAPO overlong filtering zeroes the mask of truncated completions before num_items_in_batch is
+    // counted (TRL `mask_truncated_completions`).
+    for (const s of samples) if (!(this.options.maskTruncatedCompletions && s.truncated)) n += s.tokens;
+    return n;
   }
 }

@@ -108,6 +108,57 @@ describe("grpo loss types against hand-worked values", () => {
     expect(sum({ lossType: "bnpo", gradientAccumulationSteps: 2 })).toBeCloseTo(grpoValue, 6);
     for (const r of rows) for (const t of Object.values(r)) t.dispose();
   });
+  it("the entropy bonus adds up over micro-batches like the loss: dapo Σ H·m/N, others mean/GAS", () => {
+    // Micro-batch 1 = row 0 (Σ H·m = 1 + 2 + 3 = 6, 3 tokens), micro-batch 2 = row 1 (4 + 5 = 9, 2 tokens).
+    const rows = [0, 1].map((i) => ({
+      logprobs: tf.tensor2d([logp[i]]),
+      oldLogprobs: tf.tensor2d([old[i]]),
+      advantages: tf.tensor1d([A[i]]),
+      mask: tf.tensor2d([maskRows[i]]),
+      entropy: tf.tensor2d([H[i]]),
+    }));
+    const sum = (o: GrpoOptions, n?: number) =>
+      rows.reduce((s, r) => s + take(grpoLoss({ ...r, numItemsInBatch: n }, o).loss), 0);
+    // dapo, N = 5: (−4.4632365 + 0.9)/5 − 0.1·(6 + 9)/5 = −0.7126473 − 0.3 = −1.0126473, the one-batch
+    // value (a per-micro-batch mean would give −0.7126473 − 0.1·(2 + 4.5) = −1.3626473).
+    expect(sum({ lossType: "dapo", entropyCoef: 0.1 }, 5)).toBeCloseTo(tokenMean - 0.3, 6);
+    expect(run({ lossType: "dapo", entropyCoef: 0.1 }, {}, 5).loss).toBeCloseTo(tokenMean - 0.3, 6);
+    // grpo, GAS = 2: each micro-batch's mean entropy is divided by 2 like its loss:
+    // (−1.4877455 + 0.45)/2 − 0.1·(2 + 4.5)/2 = −0.5188727 − 0.325
+    expect(sum({ lossType: "grpo", entropyCoef: 0.1, gradientAccumulationSteps: 2 })).toBeCloseTo(
+      grpoValue - 0.325,
+      6,
+    );
+    for (const r of rows) for (const t of Object.values(r)) t.dispose();
+  });
+  it("countLossTokens counts what the loss counts: truncated completions drop out under overlong filtering", () => {
+    const samples = [
+      { tokens: 2, truncated: false },
+      { tokens: 4, truncated: true },
+    ];
+    expect(new GrpoObjective({ lossType: "dapo" }).countLossTokens(samples)).toBe(6);
+    expect(
+      new GrpoObjective({ lossType: "dapo", maskTruncatedCompletions: true }).countLossTokens(samples),
+    ).toBe(2);
+    // TRL: lengths [2, 4 (truncated)], Â [1, −1], ratio 1: Σ m·ℓ = −2 over num_items_in_batch = 2 → −1.0
+    // (the count with the truncated tokens, 6, gives −0.333).
+    const x = {
+      logprobs: tf.tensor2d([
+        [-1, -1, 0, 0],
+        [-1, -1, -1, -1],
+      ]),
+      advantages: tf.tensor1d([1, -1]),
+      mask: tf.tensor2d([
+        [1, 1, 0, 0],
+        [1, 1, 1, 1],
+      ]),
+      truncated: tf.tensor1d([0, 1]),
+    };
+    const o = { lossType: "dapo", maskTruncatedCompletions: true } as const;
+    const n = new GrpoObjective(o).countLossTokens(samples);
+    expect(take(grpoLoss({ ...x, numItemsInBatch: n }, o).loss)).toBeCloseTo(-1, 6);
+    for (const t of Object.values(x)) t.dispose();
+  });
 });
 
 describe("grpo options against hand-worked values", () => {

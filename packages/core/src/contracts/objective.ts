@@ -60,6 +60,14 @@ export interface TrustRegionStepResult {
   readonly metrics: Readonly<Record<string, number>>;
 }
 
+/** One sample as {@link Objective.countLossTokens} sees it. */
+export interface LossTokenCount {
+  /** Completion tokens (or steps) of the sample that the mask keeps. */
+  readonly tokens: number;
+  /** Whether the sample was cut at the length limit. */
+  readonly truncated: boolean;
+}
+
 /** A loss to minimise plus named diagnostics (plain numbers or scalar tensors). */
 export interface LossOutput<T> {
   readonly loss: T;
@@ -92,6 +100,13 @@ export interface Objective<T = unknown> {
    * `true` ends the update phase.
    */
   stopAfterEpoch?(metrics: Readonly<Record<string, number>>): boolean;
+  /**
+   * The number of tokens this objective's loss counts among `samples`, after its own masking (e.g. of
+   * truncated completions): TRL's `num_items_in_batch`. A trainer that accumulates gradients sums it over
+   * the samples of one optimiser step and passes it as {@link LossInputs.numItemsInBatch}. Absent: every
+   * token counts.
+   */
+  countLossTokens?(samples: readonly LossTokenCount[]): number;
   /**
    * Refresh the sampling policy every this many updates (off-policy GRPO's `v`); absent means every
    * update (on-policy).

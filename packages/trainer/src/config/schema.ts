@@ -83,6 +83,11 @@ const trainSchema = z.strictObject({
   microBatchSize: int(1).optional(),
   /** The reward component whose mean is logged as `accuracy`. */
   accuracyReward: z.string().min(1).prefault("math-correctness"),
+  /**
+   * Temperature T of every training-side log-prob (policy, π_old, reference, entropy): log softmax(z/T).
+   * `sampling` (default, as TRL) uses `rollout.temperature` (1 when that is 0, greedy).
+   */
+  logprobTemperature: z.union([z.literal("sampling"), z.number().positive()]).prefault("sampling"),
 });
 
 const referenceSchema = z.strictObject({

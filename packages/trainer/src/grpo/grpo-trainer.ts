@@ -770,6 +770,14 @@ export class GrpoTrainer {
     const trainable = sequences.map((_, i) => i).filter((i) => lengths[i] > 0);
     const minibatchSize = config.train.minibatchSize ?? N;
     const microBatchSize = config.train.microBatchSize ?? minibatchSize;
+    // Training-side log-probs are of softmax(z/T) at the sampling temperature (TRL `logits / temperature`).
+    const { temperature: sampleTemperature, topK, topP } = config.rollout;
+    const temperature =
+      config.train.logprobTemperature === "sampling"
+        ? sampleTemperature > 0
+          ? sampleTemperature
+          : 1
+        : config.train.logprobTemperature;
     const scoreChunks = async (scorer: { score: RolloutEngine["score"] }): Promise<Float32Array[]> => {
       const out: Float32Array[] = sequences.map(() => new Float32Array(0));
       for (let a = 0; a < trainable.length; a += microBatchSize) {
@@ -777,6 +785,7 @@ export class GrpoTrainer {
         const r = await scorer.score({
           sequences: idx.map((i) => sequences[i]),
           start: idx.map((i) => start[i]),
+          temperature,
         });
         idx.forEach((i, k) => {
           out[i] = r.logprobs[k];
@@ -785,13 +794,23 @@ export class GrpoTrainer {
       return out;
     };
     t0 = performance.now();
+    // π_old is needed whenever the policy moves before the batch's last minibatch is trained on (μ > 1,
+    // or several minibatches per generation batch: TRL scores old log-probs when one generation batch
+    // spans several optimiser steps), and whenever the sampler is not the policy (off-policy, overlap).
+    const optimizerSteps = config.train.iterations * Math.ceil(trainable.length / minibatchSize);
     const needsOld =
-      config.train.iterations > 1 ||
+      optimizerSteps > 1 ||
       refresh > 1 ||
       config.rollout.overlap ||
       this.objective.requires.includes("oldLogprobs");
-    // log α of the sampled tokens, from the sampler's own weights (π_old for μ > 1, α off-policy).
-    const oldLogprobs = needsOld ? await scoreChunks(this.rollout) : undefined;
+    // log α of the sampled tokens: the sampler reported them when it drew from exactly the distribution
+    // scored here (no top-k/top-p truncation, same temperature); else they are scored with its weights.
+    const sampledFromScored = topK === 0 && topP === 1 && sampleTemperature === temperature;
+    const oldLogprobs = needsOld
+      ? sampledFromScored
+        ? [...generated.logprobs]
+        : await scoreChunks(this.rollout)
+      : undefined;
     const refLogprobs = this.reference ? await scoreChunks(this.reference) : undefined;
     const overlap = config.rollout.overlap && step < config.train.steps;
     if (overlap) {
@@ -830,13 +849,18 @@ export class GrpoTrainer {
       }
       for (let m = 0; m < order.length; m += minibatchSize) {
         const minibatch = Array.from(order.subarray(m, m + minibatchSize));
-        const numItemsInBatch = minibatch.reduce((s, i) => s + (keep && !keep[i] ? 0 : lengths[i]), 0);
+        // The tokens the objective's loss counts in this optimiser step (TRL num_items_in_batch).
+        const counted = minibatch
+          .filter((i) => !keep || keep[i])
+          .map((i) => ({ tokens: lengths[i], truncated: !generated.stopped[i] }));
+        const numItemsInBatch =
+          this.objective.countLossTokens?.(counted) ?? counted.reduce((s, c) => s + c.tokens, 0);
         const micro: (() => tf.Scalar)[] = [];
         for (let u = 0; u < minibatch.length; u += microBatchSize) {
           const idx = minibatch.slice(u, u + microBatchSize);
           micro.push(() => {
             const lp = policy.sequenceLogProbs(
-              { sequences: idx.map((i) => sequences[i]), start: idx.map((i) => start[i]) },
+              { sequences: idx.map((i) => sequences[i]), start: idx.map((i) => start[i]), temperature },
               { entropy: wantsEntropy },
             );
             const [B, L] = lp.logprobs.shape;
