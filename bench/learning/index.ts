@@ -1,11 +1,18 @@
 // Learning benchmarks of the on-policy trainer: each run trains until a greedy evaluation (20
 // episodes) reaches the threshold or the step budget is spent, and prints one JSON line with the
 // steps to threshold and wall time. The last line sums up, with the PPO CartPole env steps per second
-// as a ratio to bare CartPole stepping measured in the same process.
+// as a ratio to bare CartPole stepping measured in the same process, and to the same PPO run in
+// PyTorch (cleanrl_ppo.py, on 1 and 2 threads, after each rlts seed; see README.md).
 //
 //   pnpm bench learning                      every run, seeds 1, 2, 3
 //   pnpm bench learning ppo-cartpole --seeds=1
+//   pnpm bench learning ppo-cartpole --seeds=1 --python=/usr/bin/python3   (the default interpreter)
+//   pnpm bench learning ppo-cartpole --no-torch
 import "reflect-metadata";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
 import { createRng } from "@rlts/core";
 import { makeVecEnv } from "../../packages/env/src/index.js";
 import { type OnPolicyOptions, OnPolicyTrainer } from "../../packages/trainer/src/index.js";
@@ -113,6 +120,9 @@ const runs: RunSpec[] = [
 const args = process.argv.slice(2);
 const seedArg = args.find((a) => a.startsWith("--seeds="));
 const seeds = seedArg ? seedArg.slice("--seeds=".length).split(",").map(Number) : [1, 2, 3];
+const pythonArg = args.find((a) => a.startsWith("--python="));
+const python = pythonArg ? pythonArg.slice("--python=".length) : "/usr/bin/python3";
+const withTorch = !args.includes("--no-torch");
 const selected = args.filter((a) => !a.startsWith("--"));
 const chosen = selected.length ? runs.filter((r) => selected.includes(r.name)) : runs;
 if (chosen.length === 0) {
@@ -132,6 +142,46 @@ function bareCartPoleStepsPerSecond(steps = 200_000): number {
     vec.step(actions);
   }
   return steps / ((performance.now() - start) / 1000);
+}
+
+/** What cleanrl_ppo.py prints (the fields the summary uses). */
+interface TorchPpoRun {
+  readonly version: string;
+  readonly blas: string;
+  readonly threads: number;
+  readonly seed: number;
+  readonly stepsToThreshold: number | null;
+  readonly envSteps: number;
+  readonly wallSeconds: number;
+  readonly evalSeconds: number;
+  readonly envStepsPerSecond: number;
+  readonly envStepsPerSecondExcludingEval: number;
+}
+
+// Why the PyTorch reference is missing, once one attempt has failed (later seeds skip it).
+let torchReason: string | null = withTorch ? null : "disabled by --no-torch";
+if (!torchReason && !existsSync(python)) torchReason = `${python} not found (pass --python=PATH)`;
+const torchRuns: TorchPpoRun[] = [];
+
+/** The PyTorch PPO run for `seed` on `threads` threads, in a child process (the same budget). */
+function torchPpo(seed: number, threads: number, budget: number): void {
+  if (torchReason) return;
+  const script = fileURLToPath(new URL("./cleanrl_ppo.py", import.meta.url));
+  const run = spawnSync(
+    python,
+    [script, "--seed", String(seed), "--threads", String(threads), "--budget", String(budget)],
+    { encoding: "utf8", timeout: 30 * 60 * 1000 },
+  );
+  const last = (text: string | null) => (text ?? "").trim().split("\n").at(-1) ?? "";
+  if (run.status !== 0) {
+    const why = run.error ? run.error.message : `exit code ${run.status}: ${last(run.stderr)}`;
+    torchReason = `PyTorch reference unavailable: ${why}`;
+    console.log(`torch: ${torchReason}`);
+    return;
+  }
+  const line = JSON.parse(last(run.stdout)) as TorchPpoRun;
+  torchRuns.push(line);
+  console.log(JSON.stringify({ run: "torch-ppo-cartpole", ...line }));
 }
 
 const results: Record<string, unknown>[] = [];
@@ -160,9 +210,14 @@ for (const run of chosen) {
       wallSeconds: Number(r.wallSeconds.toFixed(2)),
       envStepsPerSecond: Math.round(r.envSteps / r.wallSeconds),
     };
-    if (run.name === "ppo-cartpole") ppoStepsPerSecond.push(line.envStepsPerSecond);
     results.push(line);
     console.log(JSON.stringify(line));
+    if (run.name === "ppo-cartpole") {
+      ppoStepsPerSecond.push(line.envStepsPerSecond);
+      // The same run in PyTorch right after, on 1 then 2 threads: the same load for both sides.
+      torchPpo(seed, 1, run.budget);
+      torchPpo(seed, 2, run.budget);
+    }
   }
 }
 
@@ -188,5 +243,38 @@ if (ppoStepsPerSecond.length) {
   summary.ppoCartPoleEnvStepsPerSecond = Math.round(mean);
   // Training throughput relative to stepping the bare environment in the same process.
   summary.ppoCartPoleToBareEnvRatio = Number((mean / bare).toPrecision(3));
+  const one = torchRuns.filter((r) => r.threads === 1);
+  const two = torchRuns.filter((r) => r.threads === 2);
+  if (one.length === seeds.length && two.length === seeds.length) {
+    const meanOf = (rs: TorchPpoRun[], f: (r: TorchPpoRun) => number) =>
+      rs.reduce((s, r) => s + f(r), 0) / rs.length;
+    const sps1 = meanOf(one, (r) => r.envStepsPerSecond);
+    const sps2 = meanOf(two, (r) => r.envStepsPerSecond);
+    summary.torchPpoCartpole = {
+      version: one[0].version,
+      blas: one[0].blas,
+      seeds,
+      // Means over the seeds, env steps over the wall clock of the whole train loop (evaluations
+      // included), as ppoCartPoleEnvStepsPerSecond.
+      stepsPerSecond1Thread: Math.round(sps1),
+      stepsPerSecond2Threads: Math.round(sps2),
+      stepsToThreshold: one.map((r) => r.stepsToThreshold),
+      stepsToThreshold2Threads: two.map((r) => r.stepsToThreshold),
+      wallSeconds1Thread: one.map((r) => r.wallSeconds),
+      wallSeconds2Threads: two.map((r) => r.wallSeconds),
+      stepsPerSecondExcludingEval1Thread: Math.round(meanOf(one, (r) => r.envStepsPerSecondExcludingEval)),
+    };
+    // rlts SPS / PyTorch SPS: ≥ 1 means rlts is not slower. The headline ratio is against the faster
+    // of PyTorch's two thread counts.
+    const sig = (x: number) => Number(x.toPrecision(3));
+    summary.ppoStepsPerSecondRatioToTorch = sig(mean / Math.max(sps1, sps2));
+    summary.ppoStepsPerSecondRatioToTorch1Thread = sig(mean / sps1);
+    summary.ppoStepsPerSecondRatioToTorch2Threads = sig(mean / sps2);
+  } else {
+    summary.torchPpoCartpole = null;
+    summary.torchPpoCartpoleReason = torchReason ?? "incomplete PyTorch runs";
+    summary.ppoStepsPerSecondRatioToTorch = null;
+  }
 }
+summary.loadAverage1m = Number(loadavg()[0].toFixed(2));
 console.log(JSON.stringify(summary));
