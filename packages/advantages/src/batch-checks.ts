@@ -4,23 +4,34 @@ import {
   assertLength,
   type Batch,
   type BatchField,
+  ConfigError,
   NonFiniteError,
   ShapeError,
 } from "@rlts/core";
 
+/** A batch after {@link checkBatch}: its size and its episode-end flags as 0/1 bytes. */
+export interface CheckedBatch {
+  /** T·E, the number of steps (or completions) in the batch. */
+  readonly n: number;
+  /** `batch.terminated` as 0/1 (the same array when it already was a 0/1 `Uint8Array`). */
+  readonly terminated: Uint8Array;
+  /** `batch.truncated` as 0/1. */
+  readonly truncated: Uint8Array;
+}
+
 /**
  * Checks the shape every estimator relies on: `numSteps`/`numEnvs` whole numbers ≥ 1, `rewards`
- * finite with length T·E, episode-end flags of length T·E, and every field in `requires` present.
- * @returns T·E, the number of steps in the batch.
+ * finite with length T·E, episode-end flags of length T·E holding only 0/1 or booleans, and every
+ * field in `requires` present. Returns the flags as 0/1 bytes, so no kernel reads a boolean.
  */
-export function checkBatch(batch: Batch, estimator: string, requires: readonly BatchField[]): number {
+export function checkBatch(batch: Batch, estimator: string, requires: readonly BatchField[]): CheckedBatch {
   assertInteger("batch.numSteps", batch.numSteps, 1);
   assertInteger("batch.numEnvs", batch.numEnvs, 1);
   const n = batch.numSteps * batch.numEnvs;
   assertLength("rewards", batch.rewards, n, "rewards (numSteps × numEnvs)");
   assertFinite("rewards", batch.rewards);
-  assertLength("terminated", batch.terminated, n, "flags (numSteps × numEnvs)");
-  assertLength("truncated", batch.truncated, n, "flags (numSteps × numEnvs)");
+  const terminated = checkFlags("terminated", batch.terminated, n, "flags (numSteps × numEnvs)");
+  const truncated = checkFlags("truncated", batch.truncated, n, "flags (numSteps × numEnvs)");
   for (const field of requires) {
     if (batch[field] == null) {
       throw new ShapeError(
@@ -30,7 +41,35 @@ export function checkBatch(batch: Batch, estimator: string, requires: readonly B
       );
     }
   }
-  return n;
+  return { n, terminated, truncated };
+}
+
+/**
+ * Checks a flag array's length and that every entry is 0, 1, `false` or `true` (Gymnasium returns
+ * booleans), and returns it as 0/1 bytes: the same object when it already is a 0/1 `Uint8Array`.
+ */
+export function checkFlags(
+  field: string,
+  flags: ArrayLike<number | boolean>,
+  length: number,
+  what: string,
+): Uint8Array {
+  assertLength(field, flags, length, what);
+  if (flags instanceof Uint8Array) {
+    for (let i = 0; i < length; i++) if (flags[i] > 1) throw badFlag(field, i, flags[i]);
+    return flags;
+  }
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const v = flags[i];
+    if (v === 1 || v === true) bytes[i] = 1;
+    else if (v !== 0 && v !== false) throw badFlag(field, i, v);
+  }
+  return bytes;
+}
+
+function badFlag(field: string, index: number, value: unknown): ConfigError {
+  return new ConfigError(`${field}[${index}]`, value, "use 0/1 or false/true (one flag per step)");
 }
 
 const fieldHelp: Record<BatchField, string> = {
@@ -72,10 +111,4 @@ export function finiteAt(field: string, values: Float64Array, index: number): nu
 /** `values` as a Float64Array (the same object when it already is one), so the kernels stay monomorphic. */
 export function toFloat64(values: ArrayLike<number>): Float64Array {
   return values instanceof Float64Array ? values : Float64Array.from(values);
-}
-
-/** Episode-end flags as a Uint8Array of 0/1 (any truthy entry counts as set). */
-export function toFlags(flags: ArrayLike<number | boolean>): Uint8Array {
-  if (flags instanceof Uint8Array) return flags;
-  return Uint8Array.from(flags as ArrayLike<number>, (x) => (x ? 1 : 0));
 }

@@ -6,7 +6,14 @@ import {
   type BatchField,
   type PluginOptions,
 } from "@rlts/core";
-import { checkBatch, checkFiniteArray, checkFiniteAt, finiteAt, toFlags, toFloat64 } from "./batch-checks.js";
+import {
+  checkBatch,
+  checkFiniteArray,
+  checkFiniteAt,
+  checkFlags,
+  finiteAt,
+  toFloat64,
+} from "./batch-checks.js";
 import { bootstrapNeeds, missingInput, type TruncationMode, truncationModes } from "./episode-ends.js";
 import {
   checkBoolean,
@@ -70,10 +77,10 @@ export interface GaeInput {
   readonly rewards: ArrayLike<number>;
   /** V(s_t). */
   readonly values: ArrayLike<number>;
-  /** 1 where the step reached a terminal state (no bootstrap). */
-  readonly terminated: ArrayLike<number>;
-  /** 1 where a time limit cut the episode (bootstrap from `truncationValues[t]`). */
-  readonly truncated: ArrayLike<number>;
+  /** 1 (or `true`) where the step reached a terminal state (no bootstrap). */
+  readonly terminated: ArrayLike<number | boolean>;
+  /** 1 (or `true`) where a time limit cut the episode (bootstrap from `truncationValues[t]`). */
+  readonly truncated: ArrayLike<number | boolean>;
   /** V(final observation before auto-reset), read only where `truncated[t]` and not `terminated[t]`. */
   readonly truncationValues?: ArrayLike<number>;
   /** V of the observation after the last step; ignored (may be left out) if the last step ended its episode. */
@@ -166,10 +173,10 @@ export function computeGae(input: GaeInput, options: Partial<GaeOptions> = {}): 
   const T = input.rewards.length;
   checkFiniteArray("rewards", input.rewards, T, "rewards");
   checkFiniteArray("values", input.values, T, "values (one per reward)");
-  assertLength("terminated", input.terminated, T, "flags (one per reward)");
-  assertLength("truncated", input.truncated, T, "flags (one per reward)");
+  const terminated = checkFlags("terminated", input.terminated, T, "flags (one per reward)");
+  const truncated = checkFlags("truncated", input.truncated, T, "flags (one per reward)");
   if (T === 0) return { advantages: new Float64Array(0), returns: new Float64Array(0) };
-  const needs = bootstrapNeeds(T, 1, input.terminated, input.truncated, resolved.truncation);
+  const needs = bootstrapNeeds(T, 1, terminated, truncated, resolved.truncation);
   if (needs.truncation) {
     if (input.truncationValues == null) {
       throw missingInput(
@@ -196,8 +203,8 @@ export function computeGae(input: GaeInput, options: Partial<GaeOptions> = {}): 
       numEnvs: 1,
       rewards: toFloat64(input.rewards),
       values: toFloat64(input.values),
-      terminated: toFlags(input.terminated),
-      truncated: toFlags(input.truncated),
+      terminated,
+      truncated,
       truncationValues: input.truncationValues && toFloat64(input.truncationValues),
       lastValues,
     },
@@ -224,7 +231,7 @@ export class GaeEstimator implements AdvantageEstimator {
   }
 
   estimate(batch: Batch): AdvantageResult {
-    const n = checkBatch(batch, this.name, this.requires);
+    const { n, terminated, truncated } = checkBatch(batch, this.name, this.requires);
     const { numSteps, numEnvs } = batch;
     checkFiniteArray("values", batch.values!, n, "values (numSteps × numEnvs)");
     assertLength("lastValues", batch.lastValues!, numEnvs, "values (one per env)");
@@ -237,8 +244,8 @@ export class GaeEstimator implements AdvantageEstimator {
         numEnvs,
         rewards: batch.rewards,
         values: batch.values!,
-        terminated: batch.terminated,
-        truncated: batch.truncated,
+        terminated,
+        truncated,
         truncationValues: batch.truncationValues,
         lastValues: batch.lastValues,
       },

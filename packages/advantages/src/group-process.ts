@@ -183,7 +183,7 @@ export class ProcessGroupEstimator implements AdvantageEstimator {
   }
 
   estimate(batch: Batch): AdvantageResult {
-    const n = checkBatch(batch, this.name, this.requires);
+    const { n } = checkBatch(batch, this.name, this.requires);
     if (batch.numSteps !== 1) {
       throw new ShapeError(
         "batch.numSteps",

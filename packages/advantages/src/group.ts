@@ -174,7 +174,7 @@ export class GroupEstimator implements AdvantageEstimator {
   }
 
   estimate(batch: Batch): AdvantageResult {
-    const n = checkBatch(batch, this.name, this.requires);
+    const { n } = checkBatch(batch, this.name, this.requires);
     const result = groupKernel(batch.rewards, batchGroups(batch, n, this.groupSize), this.options);
     return {
       advantages: result.advantages,

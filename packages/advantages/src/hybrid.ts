@@ -153,10 +153,10 @@ export interface HybridInput {
   readonly rewards?: ArrayLike<number>;
   /** V(S_t) (the `"mean"` variant). */
   readonly values?: ArrayLike<number>;
-  /** 1 where the step reached a terminal state (its γV(S_{t+1}) is dropped). Default: none. */
-  readonly terminated?: ArrayLike<number>;
-  /** 1 where a time limit cut the episode (bootstrap from `truncationValues`). Default: none. */
-  readonly truncated?: ArrayLike<number>;
+  /** 1 (or `true`) where the step reached a terminal state (its γV(S_{t+1}) is dropped). Default: none. */
+  readonly terminated?: ArrayLike<number | boolean>;
+  /** 1 (or `true`) where a time limit cut the episode (bootstrap from `truncationValues`). Default: none. */
+  readonly truncated?: ArrayLike<number | boolean>;
   /** V(final observation) where truncated. */
   readonly truncationValues?: ArrayLike<number>;
   /** V(S_T) after the last step, if it did not end its episode. */
@@ -239,7 +239,7 @@ export class HybridEstimator implements AdvantageEstimator {
   }
 
   estimate(batch: Batch): AdvantageResult {
-    const n = checkBatch(batch, this.name, this.requires);
+    const { n, terminated, truncated } = checkBatch(batch, this.name, this.requires);
     checkSamples(batch.actionSamples!, n);
     if (this.options.variant === "centred") {
       return { advantages: centredKernel(batch.actionSamples!, n, batch.rewards, this.options) };
@@ -255,8 +255,8 @@ export class HybridEstimator implements AdvantageEstimator {
         numEnvs: batch.numEnvs,
         rewards: meanF,
         values: batch.values!,
-        terminated: batch.terminated,
-        truncated: batch.truncated,
+        terminated,
+        truncated,
         truncationValues: batch.truncationValues,
         lastValues: batch.lastValues,
       },

@@ -6,7 +6,14 @@ import {
   type BatchField,
   type PluginOptions,
 } from "@rlts/core";
-import { checkBatch, checkFiniteArray, checkFiniteAt, finiteAt, toFlags, toFloat64 } from "./batch-checks.js";
+import {
+  checkBatch,
+  checkFiniteArray,
+  checkFiniteAt,
+  checkFlags,
+  finiteAt,
+  toFloat64,
+} from "./batch-checks.js";
 import { bootstrapNeeds, missingInput } from "./episode-ends.js";
 import {
   checkBoolean,
@@ -69,10 +76,10 @@ export function resolveReturnsOptions(options: Partial<ReturnsOptions> | PluginO
 export interface ReturnsInput {
   /** r_t. */
   readonly rewards: ArrayLike<number>;
-  /** 1 where the step reached a terminal state. */
-  readonly terminated: ArrayLike<number>;
-  /** 1 where a time limit cut the episode. */
-  readonly truncated: ArrayLike<number>;
+  /** 1 (or `true`) where the step reached a terminal state. */
+  readonly terminated: ArrayLike<number | boolean>;
+  /** 1 (or `true`) where a time limit cut the episode. */
+  readonly truncated: ArrayLike<number | boolean>;
   /** V(s_t); needed only with `baseline: true`. */
   readonly values?: ArrayLike<number>;
   /** V(final observation), read only where truncated (and not terminated) with `bootstrap: true`. */
@@ -149,8 +156,8 @@ export function computeReturns(input: ReturnsInput, options: Partial<ReturnsOpti
   const resolved = resolveReturnsOptions(options);
   const T = input.rewards.length;
   checkFiniteArray("rewards", input.rewards, T, "rewards");
-  assertLength("terminated", input.terminated, T, "flags (one per reward)");
-  assertLength("truncated", input.truncated, T, "flags (one per reward)");
+  const terminated = checkFlags("terminated", input.terminated, T, "flags (one per reward)");
+  const truncated = checkFlags("truncated", input.truncated, T, "flags (one per reward)");
   if (resolved.baseline) {
     if (input.values == null) {
       throw missingInput("values", "baseline: true subtracts V(s_t); pass values, one per reward");
@@ -160,7 +167,7 @@ export function computeReturns(input: ReturnsInput, options: Partial<ReturnsOpti
   if (T === 0) return { advantages: new Float64Array(0), returns: new Float64Array(0) };
   let lastValues: Float64Array | undefined;
   if (resolved.bootstrap) {
-    const needs = bootstrapNeeds(T, 1, input.terminated, input.truncated, "bootstrap");
+    const needs = bootstrapNeeds(T, 1, terminated, truncated, "bootstrap");
     if (needs.truncation) {
       if (input.truncationValues == null) {
         throw missingInput(
@@ -186,8 +193,8 @@ export function computeReturns(input: ReturnsInput, options: Partial<ReturnsOpti
       numSteps: T,
       numEnvs: 1,
       rewards: toFloat64(input.rewards),
-      terminated: toFlags(input.terminated),
-      truncated: toFlags(input.truncated),
+      terminated,
+      truncated,
       values: input.values && toFloat64(input.values),
       truncationValues: input.truncationValues && toFloat64(input.truncationValues),
       lastValues,
@@ -212,7 +219,7 @@ export class ReturnsEstimator implements AdvantageEstimator {
   }
 
   estimate(batch: Batch): AdvantageResult {
-    const n = checkBatch(batch, this.name, this.requires);
+    const { n, terminated, truncated } = checkBatch(batch, this.name, this.requires);
     if (this.options.baseline) checkFiniteArray("values", batch.values!, n, "values (numSteps × numEnvs)");
     if (this.options.bootstrap) {
       assertLength("truncationValues", batch.truncationValues!, n, "values (numSteps × numEnvs)");
@@ -223,8 +230,8 @@ export class ReturnsEstimator implements AdvantageEstimator {
         numSteps: batch.numSteps,
         numEnvs: batch.numEnvs,
         rewards: batch.rewards,
-        terminated: batch.terminated,
-        truncated: batch.truncated,
+        terminated,
+        truncated,
         values: batch.values,
         truncationValues: batch.truncationValues,
         lastValues: batch.lastValues,

@@ -64,7 +64,7 @@ export class RlooEstimator implements AdvantageEstimator {
   }
 
   estimate(batch: Batch): AdvantageResult {
-    const n = checkBatch(batch, this.name, this.requires);
+    const { n } = checkBatch(batch, this.name, this.requires);
     const result = rlooKernel(batch.rewards, batchGroups(batch, n, this.groupSize));
     return { advantages: result.advantages, metrics: { frac_reward_zero_std: result.zero } };
   }

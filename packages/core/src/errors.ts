@@ -84,10 +84,20 @@ export class NonFiniteError extends RltsError {
     readonly value: number,
   ) {
     super(
-      `${field}[${index}] is ${value}; every entry must be a finite number. ` +
-        "Check the reward function or environment that produced it (a grader that cannot score should return null, not NaN)",
+      `${field}[${index}] is ${value}; every entry must be a finite number. ${nonFiniteHint(field, value)}`,
     );
   }
+}
+
+/** The likely cause of a non-finite entry, by what the field holds: a grader's hint only for rewards. */
+function nonFiniteHint(field: string, value: number): string {
+  if (value === undefined) {
+    return "The entry is missing: the array is shorter than the data it describes, or it was never filled in";
+  }
+  if (/reward|score/i.test(field)) {
+    return "Check the reward function or environment that produced it (a grader that cannot score should return null, not NaN)";
+  }
+  return "Check the model, environment or computation that produced it";
 }
 
 /** A plugin package could not be loaded, or does not export `register(container)`. */

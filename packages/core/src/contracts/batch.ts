@@ -12,10 +12,16 @@ export interface Batch {
   readonly numEnvs: number;
   /** r_t, length T·E. */
   readonly rewards: Float64Array;
-  /** 1 where the step ended its episode in a terminal state (no bootstrap), length T·E. */
-  readonly terminated: Uint8Array;
-  /** 1 where the step ended its episode by a time limit (bootstrap from the final observation), length T·E. */
-  readonly truncated: Uint8Array;
+  /**
+   * 1 (or `true`) where the step ended its episode in a terminal state (no bootstrap), length T·E.
+   * Entries are 0/1 or booleans (Gymnasium's `terminated`); estimators reject anything else.
+   */
+  readonly terminated: ArrayLike<number | boolean>;
+  /**
+   * 1 (or `true`) where the step ended its episode by a time limit (bootstrap from the final
+   * observation), length T·E. Entries are 0/1 or booleans, as for `terminated`.
+   */
+  readonly truncated: ArrayLike<number | boolean>;
   /** V(s_t), length T·E. */
   readonly values?: Float64Array;
   /** V(final observation before auto-reset), read only where `truncated`, length T·E. */
@@ -63,8 +69,8 @@ export type BatchField =
 /** A single environment's trajectory segment; a {@link Batch} with `numEnvs = 1` in other words. */
 export interface Trajectory {
   readonly rewards: Float64Array;
-  readonly terminated: Uint8Array;
-  readonly truncated: Uint8Array;
+  readonly terminated: ArrayLike<number | boolean>;
+  readonly truncated: ArrayLike<number | boolean>;
   readonly values?: Float64Array;
   readonly truncationValues?: Float64Array;
   readonly lastValue?: number;
