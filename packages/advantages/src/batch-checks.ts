@@ -17,12 +17,15 @@ export interface CheckedBatch {
   readonly terminated: Uint8Array;
   /** `batch.truncated` as 0/1. */
   readonly truncated: Uint8Array;
+  /** `batch.abstained` (checked: length T·E, entries 0/1), or undefined when no sample abstained. */
+  readonly abstained: Uint8Array | undefined;
 }
 
 /**
  * Checks the shape every estimator relies on: `numSteps`/`numEnvs` whole numbers ≥ 1, `rewards`
- * finite with length T·E, episode-end flags of length T·E holding only 0/1 or booleans, and every
- * field in `requires` present. Returns the flags as 0/1 bytes, so no kernel reads a boolean.
+ * finite with length T·E, episode-end flags (and `abstained`, if given) of length T·E holding only
+ * 0/1 or booleans, and every field in `requires` present. Returns the flags as 0/1 bytes, so no
+ * kernel reads a boolean.
  */
 export function checkBatch(batch: Batch, estimator: string, requires: readonly BatchField[]): CheckedBatch {
   assertInteger("batch.numSteps", batch.numSteps, 1);
@@ -32,6 +35,10 @@ export function checkBatch(batch: Batch, estimator: string, requires: readonly B
   assertFinite("rewards", batch.rewards);
   const terminated = checkFlags("terminated", batch.terminated, n, "flags (numSteps × numEnvs)");
   const truncated = checkFlags("truncated", batch.truncated, n, "flags (numSteps × numEnvs)");
+  const abstained =
+    batch.abstained == null
+      ? undefined
+      : checkFlags("abstained", batch.abstained, n, "flags (numSteps × numEnvs)");
   for (const field of requires) {
     if (batch[field] == null) {
       throw new ShapeError(
@@ -41,7 +48,43 @@ export function checkBatch(batch: Batch, estimator: string, requires: readonly B
       );
     }
   }
-  return { n, terminated, truncated };
+  return { n, terminated, truncated, abstained: abstained?.includes(1) ? abstained : undefined };
+}
+
+/**
+ * Throws for an estimator that cannot honour `batch.abstained` (a step's reward cannot be left out of
+ * a discounted sum) when some sample abstained.
+ */
+export function rejectAbstained(abstained: Uint8Array | undefined, estimator: string): void {
+  if (abstained === undefined) return;
+  const i = abstained.indexOf(1);
+  throw new ConfigError(
+    `abstained[${i}]`,
+    1,
+    `the "${estimator}" estimator sums rewards along each trajectory and cannot leave a step out; ` +
+      "give every step a reward (and leave batch.abstained unset), or use an estimator that ignores " +
+      "abstaining samples (group, rloo)",
+  );
+}
+
+/**
+ * Rewards in which `null` abstains (the plain-function form of `batch.abstained`): the rewards with 0
+ * in place of each `null`, checked finite, and the abstention flags (undefined when none is `null`).
+ */
+export function splitAbstentions(
+  field: string,
+  values: ArrayLike<number | null>,
+): { readonly rewards: ArrayLike<number>; readonly abstained: Uint8Array | undefined } {
+  let abstained: Uint8Array | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null) {
+      abstained ??= new Uint8Array(values.length);
+      abstained[i] = 1;
+    } else if (!Number.isFinite(v)) throw new NonFiniteError(field, i, v);
+  }
+  if (abstained === undefined) return { rewards: values as ArrayLike<number>, abstained };
+  return { rewards: Float64Array.from(values, (v) => v ?? 0), abstained };
 }
 
 /**

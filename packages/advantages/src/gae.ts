@@ -12,6 +12,7 @@ import {
   checkFiniteAt,
   checkFlags,
   finiteAt,
+  rejectAbstained,
   toFloat64,
 } from "./batch-checks.js";
 import { bootstrapNeeds, missingInput, type TruncationMode, truncationModes } from "./episode-ends.js";
@@ -231,7 +232,8 @@ export class GaeEstimator implements AdvantageEstimator {
   }
 
   estimate(batch: Batch): AdvantageResult {
-    const { n, terminated, truncated } = checkBatch(batch, this.name, this.requires);
+    const { n, terminated, truncated, abstained } = checkBatch(batch, this.name, this.requires);
+    rejectAbstained(abstained, this.name);
     const { numSteps, numEnvs } = batch;
     checkFiniteArray("values", batch.values!, n, "values (numSteps × numEnvs)");
     assertLength("lastValues", batch.lastValues!, numEnvs, "values (one per env)");

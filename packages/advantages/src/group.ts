@@ -1,12 +1,5 @@
-import {
-  type AdvantageEstimator,
-  type AdvantageResult,
-  assertFinite,
-  type Batch,
-  type BatchField,
-  type PluginOptions,
-} from "@rlts/core";
-import { checkBatch } from "./batch-checks.js";
+import type { AdvantageEstimator, AdvantageResult, Batch, BatchField, PluginOptions } from "@rlts/core";
+import { checkBatch, splitAbstentions } from "./batch-checks.js";
 import { type Groups, groupStats, makeGroups } from "./groups.js";
 import {
   checkNonNegative,
@@ -78,34 +71,38 @@ export function scaleDenominator(s: number, options: GroupAdvantageOptions): num
 /** Group advantages and the share of groups whose rewards are all equal (TRL `frac_reward_zero_std`). */
 export interface GroupAdvantageResult {
   readonly advantages: Float64Array;
+  /** Share of groups whose scored rewards are all equal, a group with fewer than two scored included. */
   readonly fracRewardZeroStd: number;
 }
 
 /**
- * The group kernel over already-validated, finite rewards. A group whose rewards are all equal (a
- * group of one included) gets exactly 0, whatever the scale: with TRL's ε the result would be 0 up to
- * rounding, and without ε it would be 0/0.
+ * The group kernel over already-validated, finite rewards. Samples flagged in `abstained` are left
+ * out of every mean and std and get 0 (TRL's unscorable completions). A group whose scored rewards
+ * are all equal (a group of one scored sample, or none, included) gets exactly 0, whatever the
+ * scale: with TRL's ε the result would be 0 up to rounding, and without ε it would be 0/0.
  */
 export function groupKernel(
   rewards: ArrayLike<number>,
   groups: Groups,
   options: GroupAdvantageOptions,
+  abstained?: Uint8Array,
 ): GroupAdvantageResult {
-  const { groupOf, numGroups, sizes } = groups;
-  const stats = groupStats(rewards, groups);
+  const { groupOf, numGroups } = groups;
+  const stats = groupStats(rewards, groups, abstained);
   const n = groupOf.length;
   const dof = options.std === "sample" ? 1 : 0;
   const denominators = new Float64Array(numGroups);
   if (options.scale === "group") {
     for (let g = 0; g < numGroups; g++) {
-      // std_g: sample sqrt(Σ(r − mean_g)²/(G − 1)) or population; a group of one has std 0 (TRL, FORMULAS §3).
-      const s = sizes[g] > dof ? Math.sqrt(stats.sumSq[g] / (sizes[g] - dof)) : 0;
+      const k = stats.count[g];
+      // std_g over the k scored rewards: sample sqrt(Σ(r − mean_g)²/(k − 1)) (TRL `nanstd`) or population;
+      // fewer than dof + 1 scored → std 0 (TRL `std_rewards = 0` for one generation, nan_to_num after nanstd).
+      const s = k > dof ? Math.sqrt(stats.sumSq[g] / (k - dof)) : 0;
       denominators[g] = scaleDenominator(s, options);
     }
   } else if (options.scale === "batch") {
-    // One std over every reward of the generation batch, std := 0 for a single reward (TRL, FORMULAS §3).
-    const s = std(rewards, mean(rewards), options.std);
-    denominators.fill(scaleDenominator(s, options));
+    // One std over every scored reward of the generation batch (TRL scale_rewards="batch": `nanstd(rewards)`).
+    denominators.fill(scaleDenominator(scoredStd(rewards, abstained, options.std), options));
   } else {
     denominators.fill(1);
   }
@@ -113,7 +110,8 @@ export function groupKernel(
   for (let i = 0; i < n; i++) {
     const g = groupOf[i];
     if (stats.constant[g] === 1 || denominators[g] === 0) continue;
-    // A_i = (r_i − mean_g)/denominator  (TRL grpo_trainer scale_rewards; Dr. GRPO: denominator 1).
+    if (abstained !== undefined && abstained[i] === 1) continue;
+    // A_i = (r_i − mean_g)/denominator  (TRL grpo_trainer `_generate_and_score_completions`; Dr. GRPO: denominator 1).
     advantages[i] = (rewards[i] - stats.mean[g]) / denominators[g];
   }
   let zeroStd = 0;
@@ -121,21 +119,45 @@ export function groupKernel(
   return { advantages, fracRewardZeroStd: numGroups === 0 ? 0 : zeroStd / numGroups };
 }
 
+/** Std of the scored entries of `x` (all unless `abstained`); 0 for fewer than two (one for population). */
+function scoredStd(x: ArrayLike<number>, abstained: Uint8Array | undefined, kind: StdKind): number {
+  if (abstained === undefined) return std(x, mean(x), kind);
+  let k = 0;
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) {
+    if (abstained[i] === 1) continue;
+    sum += x[i];
+    k++;
+  }
+  if (k === 0) return 0;
+  const m = sum / k;
+  let sumSq = 0;
+  for (let i = 0; i < x.length; i++) {
+    if (abstained[i] === 1) continue;
+    sumSq += (x[i] - m) * (x[i] - m);
+  }
+  const dof = kind === "sample" ? k - 1 : k;
+  // TRL `nanstd`: sqrt(Σ(r − mean)²/(k − 1)) over the non-NaN entries; one entry → 0 here (NaN there, zeroed later).
+  return dof > 0 ? Math.sqrt(sumSq / dof) : 0;
+}
+
 /**
- * GRPO-family advantages of scalar rewards (FORMULAS §3). `groups` is either the group size (contiguous
- * groups of that many completions, TRL's layout) or a group id per reward (any order).
+ * GRPO-family advantages of scalar rewards. `groups` is either the group size (contiguous groups of
+ * that many completions, TRL's layout) or a group id per reward (any order). A `null` reward
+ * abstains: it is left out of its group's mean and std (and the batch std) and gets 0, as TRL treats
+ * an unscorable completion.
  *
  * Group of size 1 → 0 (TRL; verl would return r/(1 + 1e-6) instead). All-equal group → 0.
  * Rewards with NaN/±Infinity throw; they are never dropped silently.
  */
 export function computeGroupAdvantages(
-  rewards: ArrayLike<number>,
+  rewards: ArrayLike<number | null>,
   groups: number | ArrayLike<number>,
   options: Partial<GroupAdvantageOptions> = {},
 ): Float64Array {
   const resolved = resolveGroupOptions(options);
-  assertFinite("rewards", rewards);
-  return groupKernel(rewards, makeGroups(rewards.length, groups), resolved).advantages;
+  const split = splitAbstentions("rewards", rewards);
+  return groupKernel(split.rewards, makeGroups(rewards.length, groups), resolved, split.abstained).advantages;
 }
 
 /** Options of the `group` estimator: {@link GroupAdvantageOptions} plus an optional fixed group size. */
@@ -157,7 +179,10 @@ export function batchGroups(batch: Batch, n: number, groupSize: number | undefin
 
 /**
  * The `group` advantage estimator (GRPO outcome supervision, Dr. GRPO, batch-std): one advantage per
- * completion, to be broadcast over its tokens by the loss. Reports `frac_reward_zero_std`.
+ * completion, to be broadcast over its tokens by the loss. Samples flagged in `batch.abstained` are
+ * left out of every mean and std and get 0 (TRL's unscorable completions). Reports
+ * `frac_reward_zero_std`: the share of groups whose scored rewards are all equal (fewer than two
+ * scored included).
  */
 export class GroupEstimator implements AdvantageEstimator {
   readonly name: string = "group";
@@ -174,8 +199,9 @@ export class GroupEstimator implements AdvantageEstimator {
   }
 
   estimate(batch: Batch): AdvantageResult {
-    const { n } = checkBatch(batch, this.name, this.requires);
-    const result = groupKernel(batch.rewards, batchGroups(batch, n, this.groupSize), this.options);
+    const { n, abstained } = checkBatch(batch, this.name, this.requires);
+    const groups = batchGroups(batch, n, this.groupSize);
+    const result = groupKernel(batch.rewards, groups, this.options, abstained);
     return {
       advantages: result.advantages,
       metrics: { frac_reward_zero_std: result.fracRewardZeroStd },

@@ -77,39 +77,50 @@ export function makeGroups(n: number, groups: number | ArrayLike<number>): Group
   return typeof groups === "number" ? groupsBySize(n, groups) : groupsById(groups, n);
 }
 
-/** Per-group statistics of `x`: two-pass mean and sum of squared deviations, and whether all are equal. */
+/**
+ * Per-group statistics of `x` over the scored samples (all of them unless `abstained` is given):
+ * two-pass mean and sum of squared deviations, the scored count, and whether all scored are equal.
+ */
 export interface GroupStats {
   readonly sum: Float64Array;
+  /** Mean of the scored samples of the group; 0 for a group with none (never 0/0). */
   readonly mean: Float64Array;
   readonly sumSq: Float64Array;
-  /** 1 where every value of the group is the same number (size-1 groups included). */
+  /** Scored samples per group: the group size minus its abstentions. */
+  readonly count: Int32Array;
+  /** 1 where every scored value of the group is the same number (a group of one or none included). */
   readonly constant: Uint8Array;
 }
 
-/** Computes {@link GroupStats} of `x` over `groups`. */
-export function groupStats(x: ArrayLike<number>, groups: Groups): GroupStats {
-  const { groupOf, numGroups, sizes } = groups;
+/**
+ * Computes {@link GroupStats} of `x` over `groups`, skipping the samples flagged in `abstained`: TRL's
+ * `nanmean` over the scored rewards of each group (`grpo_trainer.py` `_generate_and_score_completions`).
+ */
+export function groupStats(x: ArrayLike<number>, groups: Groups, abstained?: Uint8Array): GroupStats {
+  const { groupOf, numGroups } = groups;
   const n = groupOf.length;
   const sum = new Float64Array(numGroups);
+  const count = new Int32Array(numGroups);
   const first = new Float64Array(numGroups);
-  const seen = new Uint8Array(numGroups);
   const constant = new Uint8Array(numGroups).fill(1);
   for (let i = 0; i < n; i++) {
+    if (abstained !== undefined && abstained[i] === 1) continue;
     const g = groupOf[i];
     const v = x[i];
     sum[g] += v;
-    if (seen[g] === 0) {
-      seen[g] = 1;
-      first[g] = v;
-    } else if (v !== first[g]) constant[g] = 0;
+    if (count[g] === 0) first[g] = v;
+    else if (v !== first[g]) constant[g] = 0;
+    count[g]++;
   }
   const mean = new Float64Array(numGroups);
-  for (let g = 0; g < numGroups; g++) mean[g] = sum[g] / sizes[g];
+  // mean_g = Σ_{scored} r / n_scored (TRL nanmean); a group with nothing scored keeps 0.
+  for (let g = 0; g < numGroups; g++) if (count[g] > 0) mean[g] = sum[g] / count[g];
   const sumSq = new Float64Array(numGroups);
   for (let i = 0; i < n; i++) {
+    if (abstained !== undefined && abstained[i] === 1) continue;
     const g = groupOf[i];
     const d = x[i] - mean[g];
     sumSq[g] += d * d;
   }
-  return { sum, mean, sumSq, constant };
+  return { sum, mean, sumSq, count, constant };
 }

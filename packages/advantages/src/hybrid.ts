@@ -9,7 +9,7 @@ import {
   type BatchField,
   type PluginOptions,
 } from "@rlts/core";
-import { checkBatch, checkFiniteArray } from "./batch-checks.js";
+import { checkBatch, checkFiniteArray, splitAbstentions } from "./batch-checks.js";
 import { missingInput } from "./episode-ends.js";
 import { computeGae, gaeDefaults, gaeKernel } from "./gae.js";
 import {
@@ -149,8 +149,11 @@ function transformKernel(
 export interface HybridInput {
   /** Rewards of the N actions sampled at each of the T states, `rewards[t·N + i]`. */
   readonly actionSamples: ActionSampleRewards;
-  /** Reward of the executed action at each state (read by the `"centred"` variant only). */
-  readonly rewards?: ArrayLike<number>;
+  /**
+   * Reward of the executed action at each state (read by the `"centred"` variant only); `null`
+   * abstains, and that state's advantage is 0.
+   */
+  readonly rewards?: ArrayLike<number | null>;
   /** V(S_t) (the `"mean"` variant). */
   readonly values?: ArrayLike<number>;
   /** 1 (or `true`) where the step reached a terminal state (its γV(S_{t+1}) is dropped). Default: none. */
@@ -189,8 +192,11 @@ export function computeHybridAdvantages(
         "the centred variant compares the executed action's reward; pass one per state",
       );
     }
-    checkFiniteArray("rewards", input.rewards, T, "rewards (one per state)");
-    return { advantages: centredKernel(input.actionSamples, T, input.rewards, resolved) };
+    assertLength("rewards", input.rewards, T, "rewards (one per state)");
+    const executed = splitAbstentions("rewards", input.rewards);
+    return {
+      advantages: centredKernel(input.actionSamples, T, executed.rewards, executed.abstained, resolved),
+    };
   }
   if (input.values == null)
     throw missingInput("values", "the mean variant adds γV(s') − V(s); pass V(S_t), one per state");
@@ -212,11 +218,13 @@ function centredKernel(
   samples: ActionSampleRewards,
   numStates: number,
   executed: ArrayLike<number>,
+  abstained: Uint8Array | undefined,
   options: HybridOptions,
 ): Float64Array {
   const { meanF, executedF } = transformKernel(samples, numStates, executed, options);
-  // A = f(r_executed) − (1/N) Σ_i f(r_i): the V terms of tanh(r) + γV(s') − V(s) cancel (PR #275, FORMULAS §7).
-  return executedF!.map((f, s) => f - meanF[s]);
+  // A = f(r_executed) − (1/N) Σ_i f(r_i): the V terms of tanh(r) + γV(s') − V(s) cancel (sb3-contrib PR #275);
+  // an abstaining executed action gets 0 (TRL nan_to_num for unscorable samples).
+  return executedF!.map((f, s) => (abstained !== undefined && abstained[s] === 1 ? 0 : f - meanF[s]));
 }
 
 /**
@@ -239,11 +247,14 @@ export class HybridEstimator implements AdvantageEstimator {
   }
 
   estimate(batch: Batch): AdvantageResult {
-    const { n, terminated, truncated } = checkBatch(batch, this.name, this.requires);
+    const { n, terminated, truncated, abstained } = checkBatch(batch, this.name, this.requires);
     checkSamples(batch.actionSamples!, n);
     if (this.options.variant === "centred") {
-      return { advantages: centredKernel(batch.actionSamples!, n, batch.rewards, this.options) };
+      return {
+        advantages: centredKernel(batch.actionSamples!, n, batch.rewards, abstained, this.options),
+      };
     }
+    // The mean variant reads only the sampled actions' rewards, so batch.abstained changes nothing.
     checkFiniteArray("values", batch.values!, n, "values (numSteps × numEnvs)");
     assertLength("truncationValues", batch.truncationValues!, n, "values (numSteps × numEnvs)");
     assertLength("lastValues", batch.lastValues!, batch.numEnvs, "values (one per env)");

@@ -12,6 +12,7 @@ import {
   checkFiniteAt,
   checkFlags,
   finiteAt,
+  rejectAbstained,
   toFloat64,
 } from "./batch-checks.js";
 import { bootstrapNeeds, missingInput } from "./episode-ends.js";
@@ -219,7 +220,8 @@ export class ReturnsEstimator implements AdvantageEstimator {
   }
 
   estimate(batch: Batch): AdvantageResult {
-    const { n, terminated, truncated } = checkBatch(batch, this.name, this.requires);
+    const { n, terminated, truncated, abstained } = checkBatch(batch, this.name, this.requires);
+    rejectAbstained(abstained, this.name);
     if (this.options.baseline) checkFiniteArray("values", batch.values!, n, "values (numSteps × numEnvs)");
     if (this.options.bootstrap) {
       assertLength("truncationValues", batch.truncationValues!, n, "values (numSteps × numEnvs)");

@@ -22,6 +22,18 @@ export interface Batch {
    * observation), length T·E. Entries are 0/1 or booleans, as for `terminated`.
    */
   readonly truncated: ArrayLike<number | boolean>;
+  /**
+   * 1 where the sample has no reward at all: every reward function abstained (`null`), length T·E.
+   * Its `rewards` entry is still finite (a trainer writes 0) and is ignored. This is TRL's
+   * unscorable completion (`grpo_trainer.py` `_generate_and_score_completions`: reward NaN, group
+   * statistics by `nanmean`/`nanstd`, advantage `nan_to_num` → 0): the group estimators (`group`
+   * at every scale, `rloo`, Hybrid GRPO's `centred` variant) compute their means and stds over the
+   * scored samples only and give an abstained sample advantage 0; a scored sample with no other
+   * scored sample in its group gets 0 too. Estimators that do not read `rewards` (`group-process`,
+   * Hybrid GRPO's `mean` variant) ignore it; step estimators (`returns`, `gae`) cannot leave a step
+   * out of a discounted sum and throw if any entry is 1. Absent: every sample was scored.
+   */
+  readonly abstained?: Uint8Array;
   /** V(s_t), length T·E. */
   readonly values?: Float64Array;
   /** V(final observation before auto-reset), read only where `truncated`, length T·E. */
