@@ -24,35 +24,55 @@ import {
 } from "./options.js";
 
 /**
- * How the N sampled rewards of a state become its advantage (FORMULAS §7).
- * - `"mean"`: A_T = (1/N) Σ_i f(r_i) + γV(S_{T+1}) − V(S_T), the reconstructed paper formula (with
- *   `lambda > 0`, GAE over the averaged reward as a third-party SB3 `HGRPO` does).
- * - `"centred"`: A = f(r_executed) − (1/N) Σ_i f(r_i), the author's sb3-contrib PR #275, where the value
- *   terms cancel; `r_executed` is `batch.rewards` of the step.
+ * How the N sampled rewards of a state become its advantage. Hybrid GRPO is Sane, arXiv 2502.01652;
+ * only its abstract could be read, so the formulas below are reconstructions from the abstract and the
+ * author's code, not checked against the paper's equations.
+ * - `"mean"`: A_T = (1/N) Σ_i f(r_i) + γV(S_{T+1}) − V(S_T), the formula the abstract describes
+ *   (empirical action sampling balanced with a bootstrapped value); with `lambda > 0`, GAE over the
+ *   averaged reward as a third-party SB3 `HGRPO` does.
+ * - `"centred"`: A = f(r_executed) − (1/N) Σ_i f(r_i), the author's sb3-contrib PR #275
+ *   (`GRPO.collect_rollouts`), where the value terms cancel; `r_executed` is `batch.rewards` of the step.
  */
 export type HybridVariant = "mean" | "centred";
 
 /** The bounded reward transform f. */
 export type HybridTransform = "tanh-zscore" | "tanh";
 
+/** Which sampled rewards share the mean and std of the `"tanh-zscore"` transform. */
+export type HybridNormalizeOver = "batch" | "state";
+
 /** Options of {@link HybridEstimator} and {@link computeHybridAdvantages}. */
 export interface HybridOptions {
   /** Discount γ of the value term. Default 0.99. */
   readonly gamma: number;
   /**
-   * Trace decay of the value term. Default 0: the one-step γV(s') − V(s) of the reconstructed paper
+   * Trace decay of the value term. Default 0: the one-step γV(s') − V(s) of the reconstructed
    * formula. λ > 0 runs GAE(γ, λ) over the averaged transformed reward (third-party `HGRPO`).
    */
   readonly lambda: number;
-  /** Default `"mean"` (the formula FORMULAS §7 reconstructs from the paper's abstract). */
+  /** Default `"mean"` (the formula reconstructed from the abstract of arXiv 2502.01652). */
   readonly variant: HybridVariant;
   /**
-   * f. `"tanh-zscore"` (default; the issue and the "adaptive reward normalisation" extension):
-   * tanh(τ·(r − mean_N)/(std_N + ε)) over the N samples of the state. `"tanh"`: tanh(τ·r), the
-   * author's Feb-2025 code (τ = 1).
+   * f. `"tanh-zscore"` (default; the abstract's "adaptive reward normalization"):
+   * tanh(τ·(r − mean)/(std + ε)) with the statistics taken as `normalizeOver` says. `"tanh"`:
+   * tanh(τ·r), the author's Feb-2025 per-sample transform (τ = 1).
    */
   readonly transform: HybridTransform;
-  /** Std of the z-score over the N samples. Default `"sample"` (the author's CleanRL fork and `HGRPO`). */
+  /**
+   * Where the z-score's mean and std come from. `"batch"` (default): one mean and std over every
+   * sampled reward of the batch, as the author's sb3-contrib PR #275 normalises its whole rollout
+   * buffer (`GRPO._default_reward_scaling_fn`: tanh((r − mean)/(std + 1e-8)), NumPy's population std).
+   * The reward level then survives: a state whose actions all earn more gets a larger advantage, and
+   * the critic learns from it. `"state"`: over the N samples of each state alone (the author's later
+   * CleanRL fork and a third-party `HGRPO`), which removes the level: states sampling [0, 0, 0, 1] and
+   * [10, 10, 10, 11] get the same advantage. The abstract of arXiv 2502.01652 does not say which.
+   */
+  readonly normalizeOver: HybridNormalizeOver;
+  /**
+   * Std of the z-score. Default `"population"` (NumPy's `std`, as PR #275's default scaling); the
+   * per-state code bases use the sample std, so `normalizeOver: "state"` with `std: "sample"`
+   * reproduces them (and this estimator's default before the batch normalisation).
+   */
   readonly std: StdKind;
   /** ε added to the std of the z-score. Default 1e-8 (author code). */
   readonly epsilon: number;
@@ -66,13 +86,15 @@ export const hybridDefaults: HybridOptions = {
   lambda: 0,
   variant: "mean",
   transform: "tanh-zscore",
-  std: "sample",
+  normalizeOver: "batch",
+  std: "population",
   epsilon: 1e-8,
   tau: 1,
 };
 
 const variants: readonly HybridVariant[] = ["mean", "centred"];
 const transforms: readonly HybridTransform[] = ["tanh-zscore", "tanh"];
+const normalizeOvers: readonly HybridNormalizeOver[] = ["batch", "state"];
 
 function resolveHybridOptions(options: Partial<HybridOptions> | PluginOptions): HybridOptions {
   rejectUnknownOptions(options, Object.keys(hybridDefaults));
@@ -82,6 +104,7 @@ function resolveHybridOptions(options: Partial<HybridOptions> | PluginOptions): 
     lambda: checkUnit("lambda", o.lambda),
     variant: checkOneOf("variant", o.variant, variants),
     transform: checkOneOf("transform", o.transform, transforms),
+    normalizeOver: checkOneOf("normalizeOver", o.normalizeOver, normalizeOvers),
     std: checkOneOf("std", o.std, stdKinds),
     epsilon: checkNonNegative("epsilon", o.epsilon),
     tau: checkPositive("tau", o.tau),
@@ -97,9 +120,35 @@ function checkSamples(samples: ActionSampleRewards, numStates: number): number {
   return N;
 }
 
+/** Mean, denominator std + ε, and whether f is identically 0, of the z-score over `r[from..to)`. */
+interface ZScore {
+  readonly mu: number;
+  readonly denominator: number;
+  /** All values equal, a single value, or a zero denominator: f := 0 (z is 0 or undefined). */
+  readonly zero: boolean;
+}
+
+function zscoreStats(r: Float64Array, from: number, to: number, options: HybridOptions): ZScore {
+  const k = to - from;
+  let sum = 0;
+  let constant = true;
+  for (let i = from; i < to; i++) {
+    sum += r[i];
+    if (r[i] !== r[from]) constant = false;
+  }
+  const mu = sum / k;
+  let sumSq = 0;
+  for (let i = from; i < to; i++) sumSq += (r[i] - mu) ** 2;
+  const dof = options.std === "sample" ? 1 : 0;
+  // std over the k rewards, population (PR #275, NumPy std) or sample; one value has none: f := 0.
+  const sigma = k > dof ? Math.sqrt(sumSq / (k - dof)) : 0;
+  const denominator = sigma + options.epsilon;
+  return { mu, denominator, zero: constant || denominator === 0 };
+}
+
 /**
  * Per state: the mean of f over its N samples and, for the centred variant, f of the executed reward,
- * both under the same z-score statistics.
+ * both under the same z-score statistics (the whole batch's, or the state's own).
  */
 function transformKernel(
   samples: ActionSampleRewards,
@@ -109,36 +158,25 @@ function transformKernel(
 ): { meanF: Float64Array; executedF: Float64Array | undefined } {
   const N = samples.samplesPerState;
   const r = samples.rewards;
-  const { tau, epsilon } = options;
+  const { tau } = options;
   const zscore = options.transform === "tanh-zscore";
-  const dof = options.std === "sample" ? 1 : 0;
+  const batchStats =
+    zscore && options.normalizeOver === "batch" ? zscoreStats(r, 0, numStates * N, options) : undefined;
   const meanF = new Float64Array(numStates);
   const executedF = executed ? new Float64Array(numStates) : undefined;
   for (let s = 0; s < numStates; s++) {
     const base = s * N;
-    let mu = 0;
-    let denominator = 1;
-    let constant = true;
-    if (zscore) {
-      let sum = 0;
-      for (let i = 0; i < N; i++) {
-        sum += r[base + i];
-        if (r[base + i] !== r[base]) constant = false;
-      }
-      mu = sum / N;
-      let sumSq = 0;
-      for (let i = 0; i < N; i++) sumSq += (r[base + i] - mu) ** 2;
-      // N = 1 leaves the std undefined and all-equal rewards give z ≡ 0: f := 0 for both (FORMULAS §7).
-      const sigma = N > dof ? Math.sqrt(sumSq / (N - dof)) : 0;
-      denominator = sigma + epsilon;
-      if (denominator === 0) constant = true;
-    }
-    // f(r) = tanh(τ·(r − mean_N)/(std_N + ε)) or tanh(τ·r)  (FORMULAS §7, author code).
+    const z = zscore ? (batchStats ?? zscoreStats(r, base, base + N, options)) : undefined;
+    // f(r) = tanh(τ·(r − mean)/(std + ε)) (PR #275 `_default_reward_scaling_fn`, τ = 1) or tanh(τ·r).
     const f = (reward: number) =>
-      zscore ? (constant ? 0 : Math.tanh((tau * (reward - mu)) / denominator)) : Math.tanh(tau * reward);
+      z === undefined
+        ? Math.tanh(tau * reward)
+        : z.zero
+          ? 0
+          : Math.tanh((tau * (reward - z.mu)) / z.denominator);
     let sumF = 0;
     for (let i = 0; i < N; i++) sumF += f(r[base + i]);
-    // (1/N) Σ_i f(r(S_T, a_T^{(i)}))  (FORMULAS §7).
+    // (1/N) Σ_i f(r(S_T, a_T^{(i)})): the empirical term of the reconstructed Hybrid GRPO advantage.
     meanF[s] = sumF / N;
     if (executedF) executedF[s] = f(executed![s]);
   }
@@ -173,8 +211,9 @@ export interface HybridResult {
 }
 
 /**
- * Hybrid GRPO advantages (Sane, arXiv 2502.01652; FORMULAS §7, partly unverified) of one env's T
- * states, T = `actionSamples.rewards.length / samplesPerState`.
+ * Hybrid GRPO advantages (Sane, arXiv 2502.01652; reconstructed from the abstract and the author's
+ * code, see {@link HybridVariant}) of one env's T states, T = `actionSamples.rewards.length / samplesPerState`.
+ * By default the z-score statistics are those of all T·N sampled rewards (see `normalizeOver`).
  */
 export function computeHybridAdvantages(
   input: HybridInput,
@@ -228,9 +267,10 @@ function centredKernel(
 }
 
 /**
- * The `hybrid` advantage estimator (Hybrid GRPO, experimental: FORMULAS §7 could not be checked against
- * the paper's full text). Default: A = mean over the N sampled actions of tanh(z-score of their
- * rewards) + γV(s') − V(s), with SB3 episode-end handling for the value term.
+ * The `hybrid` advantage estimator (Hybrid GRPO, arXiv 2502.01652; experimental: only the paper's
+ * abstract could be read). Default: A = mean over the N sampled actions of tanh(z-score of their
+ * rewards, with one mean and population std over every sampled reward of the batch, as the author's
+ * sb3-contrib PR #275) + γV(s') − V(s), with SB3 episode-end handling for the value term.
  */
 export class HybridEstimator implements AdvantageEstimator {
   readonly name = "hybrid";
@@ -259,7 +299,7 @@ export class HybridEstimator implements AdvantageEstimator {
     assertLength("truncationValues", batch.truncationValues!, n, "values (numSteps × numEnvs)");
     assertLength("lastValues", batch.lastValues!, batch.numEnvs, "values (one per env)");
     const { meanF } = transformKernel(batch.actionSamples!, n, undefined, this.options);
-    // The averaged transformed reward takes the place of r_t in δ_t; λ = 0 gives A_T of FORMULAS §7.
+    // The averaged transformed reward takes the place of r_t in δ_t; λ = 0 gives the one-step A_T (arXiv 2502.01652 abstract).
     return gaeKernel(
       {
         numSteps: batch.numSteps,

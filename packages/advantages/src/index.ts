@@ -27,6 +27,7 @@ export {
   computeHybridAdvantages,
   HybridEstimator,
   type HybridInput,
+  type HybridNormalizeOver,
   type HybridOptions,
   type HybridResult,
   type HybridTransform,

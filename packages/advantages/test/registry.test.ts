@@ -41,15 +41,19 @@ function fullBatch(): Batch {
 //   group (TRL):               prompt 10: [1, 0] mean 0.5, sample std √0.5 → ±0.5/(√0.5 + 1e-4); prompt 20 equal → 0
 //   group-process:             the same numbers: one step per completion at its last token
 //   rloo:                      prompt 10: 1 − 0 = 1, 0 − 1 = −1; prompt 20: 0
-//   hybrid:                    every state's samples are equal → f ≡ 0; A = 0 − V → [−0.5, −0.5, −1, −1]
+//   hybrid:                    one z-score over all 8 sampled rewards [1, 1, 0, 0, 2, 2, 2, 2]: mean 1.25,
+//                              Σd² = 2·0.0625 + 2·1.5625 + 4·0.5625 = 5.5, population std √(5.5/8);
+//                              each state's samples are equal, so mean f = tanh((r − 1.25)/(std + 1e-8));
+//                              A = mean f − V (terminal) → [f(1) − 0.5, f(0) − 0.5, f(2) − 1, f(2) − 1]
 const z = 0.5 / (Math.sqrt(0.5) + 1e-4);
+const hybridF = (r: number) => Math.tanh((r - 1.25) / (Math.sqrt(5.5 / 8) + 1e-8));
 const expected: Record<string, number[]> = {
   returns: [1, 0, 2, 2],
   gae: [0.5, -0.5, 1, 1],
   group: [z, -z, 0, 0],
   "group-process": [z, -z, 0, 0],
   rloo: [1, -1, 0, 0],
-  hybrid: [-0.5, -0.5, -1, -1],
+  hybrid: [hybridF(1) - 0.5, hybridF(0) - 0.5, hybridF(2) - 1, hybridF(2) - 1],
 };
 
 describe("register(container)", () => {
