@@ -60,7 +60,16 @@ export {
   type PluginTypes,
   pluginKinds,
 } from "./registry.js";
-export { createRng, Rng, type RngState, rngFromState } from "./rng.js";
+export {
+  createRng,
+  permutation,
+  Rng,
+  type RngState,
+  rngFromState,
+  type Shuffleable,
+  shuffleInPlace,
+} from "./rng.js";
+export { mean, standardDeviation } from "./stats.js";
 export {
   bind,
   bindFactory,

@@ -102,3 +102,31 @@ export function rngFromState(state: RngState): Rng {
   }
   return new XoroshiroRng(xoroshiro128plusFromState(state.state));
 }
+
+/** Anything indexable by position whose entries can be swapped: arrays and typed arrays. */
+export interface Shuffleable<T> {
+  readonly length: number;
+  [index: number]: T;
+}
+
+/**
+ * Shuffles `values` in place with `rng` and returns it: Fisher–Yates (Knuth, TAOCP vol. 2 §3.4.2,
+ * Algorithm P), i from n − 1 down to 1 swapping entry i with entry `rng.int(i + 1)`: n − 1 draws in a
+ * fixed order, so a seed gives the same order everywhere.
+ */
+export function shuffleInPlace<T, A extends Shuffleable<T>>(values: A, rng: Rng): A {
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = values[i];
+    values[i] = values[j];
+    values[j] = t;
+  }
+  return values;
+}
+
+/** A uniformly random permutation of 0, 1, …, n − 1 ({@link shuffleInPlace} of the identity). */
+export function permutation(n: number, rng: Rng): Int32Array {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return shuffleInPlace(order, rng);
+}

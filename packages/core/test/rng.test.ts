@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, createRng, rngFromState } from "../src/index.js";
+import {
+  ConfigError,
+  createRng,
+  mean,
+  permutation,
+  rngFromState,
+  shuffleInPlace,
+  standardDeviation,
+} from "../src/index.js";
 
 const draw = (rng: { next(): number }, n: number) => Array.from({ length: n }, () => rng.next());
 
@@ -73,5 +81,38 @@ describe("Rng", () => {
 
   it("rejects a non-integer seed naming the field", () => {
     expect(() => createRng(1.5)).toThrow(/seed: got 1.5/);
+  });
+
+  it("shuffles by Fisher–Yates: swaps i with rng.int(i + 1) from the end, every permutation equally often", () => {
+    // The same draws by hand: for n = 4 the swaps are (3, j3), (2, j2), (1, j1) with j_i = int(i + 1).
+    const draws = createRng(9);
+    const expected = [0, 1, 2, 3];
+    for (let i = 3; i > 0; i--) {
+      const j = draws.int(i + 1);
+      [expected[i], expected[j]] = [expected[j], expected[i]];
+    }
+    expect([...permutation(4, createRng(9))]).toEqual(expected);
+    expect(shuffleInPlace(["a", "b", "c", "d"], createRng(9))).toEqual(expected.map((i) => "abcd"[i]));
+    // 24 permutations of 4: each about 24 000/24 = 1 000 times (binomial sd ≈ 31).
+    const rng = createRng(10);
+    const counts = new Map<string, number>();
+    for (let r = 0; r < 24_000; r++) {
+      const key = permutation(4, rng).join("");
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(24);
+    for (const c of counts.values()) expect(Math.abs(c - 1000)).toBeLessThan(160);
+  });
+});
+
+describe("mean and standardDeviation", () => {
+  it("match hand-worked values, with NaN for no values", () => {
+    // [1, 2, 4]: mean 7/3; Σ(x − m)² = 16/9 + 1/9 + 25/9 = 42/9; population sqrt(42/27), sample sqrt(42/18)
+    expect(mean([1, 2, 4])).toBeCloseTo(7 / 3, 14);
+    expect(standardDeviation([1, 2, 4])).toBeCloseTo(Math.sqrt(42 / 27), 14);
+    expect(standardDeviation([1, 2, 4], { sample: true })).toBeCloseTo(Math.sqrt(42 / 18), 14);
+    expect(standardDeviation([5], { sample: true })).toBe(0);
+    expect(mean([])).toBeNaN();
+    expect(standardDeviation([])).toBeNaN();
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
-import { assertInRange, assertOneOf, ConfigError } from "@rlts/core";
+import { assertInRange, assertOneOf, ConfigError, shuffleInPlace } from "@rlts/core";
 import { DatasetFormatError } from "./errors.js";
 import { InMemoryPromptTask, type PromptExample, type PromptSplit } from "./prompt-task.js";
 import { seededRng } from "./seeding.js";
@@ -221,12 +221,10 @@ export function loadJsonlTask(options: JsonlTaskOptions): JsonlPromptTask {
     assertInRange("prompts.testFraction", testFraction, 0, 1);
     const splitSeed = options.splitSeed ?? defaults.splitSeed;
     // A seeded draw of exactly round(fraction · n) test rows; both splits keep file order.
-    const order = all.map((_, i) => i);
-    const rng = seededRng(splitSeed);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    const order = shuffleInPlace(
+      all.map((_, i) => i),
+      seededRng(splitSeed),
+    );
     const testCount = Math.round(testFraction * all.length);
     const isTest = new Uint8Array(all.length);
     for (let k = 0; k < testCount; k++) isTest[order[k]] = 1;

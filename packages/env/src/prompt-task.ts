@@ -1,4 +1,4 @@
-import { assertInteger, ConfigError, type Rng } from "@rlts/core";
+import { assertInteger, ConfigError, type Rng, shuffleInPlace } from "@rlts/core";
 import { seededRng } from "./seeding.js";
 
 /** The splits a {@link PromptTask} may hold. */
@@ -167,14 +167,7 @@ export class PromptIterator implements IterableIterator<PromptExample> {
     for (let i = 0; i < n; i++) order[i] = i;
     const rng = this.root.split();
     if (!this.shuffle) return order;
-    // Fisher–Yates.
-    for (let i = n - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      const t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
-    return order;
+    return shuffleInPlace(order, rng);
   }
 }
 
