@@ -9,11 +9,14 @@ import {
   createRng,
   getRegistry,
   type LossInputs,
+  type LossOutput,
   type Metrics,
   type MetricsSink,
+  mean,
   type Objective,
   type PluginOptions,
   type PluginSpec,
+  permutation,
   type Rng,
   type TrustRegionProblem,
 } from "@rlts/core";
@@ -37,6 +40,7 @@ import {
   resolveLearningRate,
   resolveOnPolicyOptions,
 } from "./options.js";
+import { runUpdatePhase } from "./update/update-phase.js";
 
 /** What {@link OnPolicyTrainer.train} returns. */
 export interface OnPolicyResult {
@@ -96,19 +100,16 @@ interface GroupRollout {
   readonly steps: number;
 }
 
-function shuffled(n: number, rng: Rng): Int32Array {
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : Number.NaN;
+/** Rows `idx` of a flat row-major array of rows of `width` entries. */
+function gatherRows<T extends Float32Array | Int32Array | Float64Array>(
+  src: T,
+  idx: Int32Array,
+  width: number,
+  Out: new (n: number) => T,
+): T {
+  const out = new Out(idx.length * width);
+  for (let i = 0; i < idx.length; i++) out.set(src.subarray(idx[i] * width, (idx[i] + 1) * width), i * width);
+  return out;
 }
 
 /**
@@ -288,13 +289,13 @@ export class OnPolicyTrainer {
         obs = rollout.nextObs;
         rolloutMs += performance.now() - t0;
         envSteps += o.numEnvs * o.numSteps;
-        metrics = this.updateFromSteps(rollout.data);
+        metrics = await this.updateFromSteps(rollout.data);
         metrics.episode_return = mean(rollout.data.episodeReturns);
       } else {
         const rollout = this.collectGroups();
         rolloutMs += performance.now() - t0;
         envSteps += rollout.steps;
-        metrics = this.updateFromGroups(rollout);
+        metrics = await this.updateFromGroups(rollout);
         metrics.episode_return = mean(rollout.episodeReturns);
       }
       updates++;
@@ -417,19 +418,7 @@ export class OnPolicyTrainer {
     return { data: { obs: obsBuf, actions, logprobs, batch, episodeReturns }, nextObs: obs };
   }
 
-  private gatherRows<T extends Float32Array | Int32Array | Float64Array>(
-    src: T,
-    idx: Int32Array,
-    width: number,
-    Out: new (n: number) => T,
-  ): T {
-    const out = new Out(idx.length * width);
-    for (let i = 0; i < idx.length; i++)
-      out.set(src.subarray(idx[i] * width, (idx[i] + 1) * width), i * width);
-    return out;
-  }
-
-  private updateFromSteps(data: StepRollout): Record<string, number> {
+  private async updateFromSteps(data: StepRollout): Promise<Record<string, number>> {
     const o = this.options;
     // The learning rate of this update's first optimiser step (SB3 logs train/learning_rate).
     const lr = this.policy.adamw.currentLr;
@@ -442,13 +431,9 @@ export class OnPolicyTrainer {
     const ActionArray = (this.discrete ? Int32Array : Float32Array) as new (
       n: number,
     ) => Int32Array | Float32Array;
-    const log: Record<string, number[]> = {};
-    const record = (m: Readonly<Record<string, unknown>>) => {
-      for (const [k, v] of Object.entries(m)) if (typeof v === "number") (log[k] ??= []).push(v);
-    };
     const inputsFor = (idx: Int32Array) => {
-      const obs = this.gatherRows(data.obs, idx, S, Float32Array);
-      const actions = this.gatherRows(data.actions, idx, A, ActionArray);
+      const obs = gatherRows(data.obs, idx, S, Float32Array);
+      const actions = gatherRows(data.actions, idx, A, ActionArray);
       const pick = (src: ArrayLike<number>) => tf.tensor1d(Float32Array.from(idx, (i) => src[i]));
       const tensors = {
         oldLogprobs: pick(data.logprobs),
@@ -458,58 +443,76 @@ export class OnPolicyTrainer {
       };
       return { obs, actions, tensors };
     };
+    let metrics: Record<string, number>;
     if (this.objective.trustRegionStep) {
       const all = Int32Array.from({ length: N }, (_, i) => i);
       const { obs, actions, tensors } = inputsFor(all);
       try {
-        const result = this.trustRegionUpdate(obs, actions, tensors);
-        record(result);
+        metrics = this.trustRegionUpdate(obs, actions, tensors);
         this.fitValue(data.obs, targets, N);
       } finally {
         for (const t of Object.values(tensors)) t.dispose();
       }
     } else {
-      const mb = Math.floor(N / o.minibatches);
-      let stop = false;
-      for (let epoch = 0; epoch < o.epochs && !stop; epoch++) {
-        const perm = shuffled(N, this.rng);
-        let last: Readonly<Record<string, number>> = {};
-        for (let m = 0; m < o.minibatches; m++) {
-          const { obs, actions, tensors } = inputsFor(perm.subarray(m * mb, (m + 1) * mb));
-          let metrics: Readonly<Record<string, number>> = {};
-          const closure = () => {
-            const ev = this.policy.evaluate(obs, actions);
-            const out = this.objective.loss({
-              logprobs: ev.logprob,
-              entropy: ev.entropy,
-              values: ev.value,
-              ...tensors,
-            } as LossInputs<tf.Tensor>);
-            metrics = numericMetrics(out.metrics);
-            return out.loss;
-          };
-          try {
-            if (this.objective.stopBeforeStep) {
-              this.policy.lossValue(closure);
-              if (this.objective.stopBeforeStep(metrics)) {
-                stop = true;
-                break;
-              }
-            }
-            const step = this.policy.trainStep(closure);
-            record({ ...metrics, grad_norm: step.gradNorm });
-            last = metrics;
-          } finally {
-            for (const t of Object.values(tensors)) t.dispose();
-          }
-        }
-        if (!stop && this.objective.stopAfterEpoch?.(last)) stop = true;
-      }
+      const closureFor = (idx: Int32Array) => {
+        const { obs, actions, tensors } = inputsFor(idx);
+        const closure = () => {
+          const ev = this.policy.evaluate(obs, actions);
+          return this.objective.loss({
+            logprobs: ev.logprob,
+            entropy: ev.entropy,
+            values: ev.value,
+            ...tensors,
+          } as LossInputs<tf.Tensor>);
+        };
+        return { closure, dispose: () => disposeAll(tensors) };
+      };
+      metrics = (
+        await runUpdatePhase({
+          samples: Int32Array.from({ length: N }, (_, i) => i),
+          epochs: o.epochs,
+          minibatches: o.minibatches,
+          minibatchSize: Math.floor(N / o.minibatches),
+          rng: this.rng,
+          objective: this.objective,
+          probe: (idx) => this.probeLoss(closureFor(idx)),
+          step: (idx) => this.lossStep(closureFor(idx)),
+        })
+      ).metrics;
     }
-    const out: Record<string, number> = { lr };
-    for (const [k, v] of Object.entries(log)) out[k] = mean(v);
+    const out: Record<string, number> = { lr, ...metrics };
     for (const [k, v] of Object.entries(estimatorMetrics ?? {})) out[`advantage/${k}`] = v;
     return out;
+  }
+
+  /** The loss metrics of a minibatch without a step (for an objective's `stopBeforeStep`). */
+  private probeLoss(mb: { closure: () => LossOutput<tf.Tensor>; dispose: () => void }): Metrics {
+    let metrics: Metrics = {};
+    try {
+      this.policy.lossValue(() => {
+        const out = mb.closure();
+        metrics = numericMetrics(out.metrics);
+        return out.loss;
+      });
+    } finally {
+      mb.dispose();
+    }
+    return metrics;
+  }
+
+  /** One optimiser step on a minibatch's loss; its metrics with the gradient norm. */
+  private lossStep(mb: { closure: () => LossOutput<tf.Tensor>; dispose: () => void }): Metrics {
+    let metrics: Metrics = {};
+    try {
+      const step = this.policy.trainStep(() => {
+        const out = mb.closure();
+        metrics = numericMetrics(out.metrics);
+        return out.loss as tf.Scalar;
+      });
+      return { ...metrics, grad_norm: step.gradNorm };
+    } finally {
+      mb.dispose();
+    }
   }
 
   /** TRPO-style update on the whole batch through the engine-independent TrustRegionProblem. */
@@ -562,10 +565,10 @@ export class OnPolicyTrainer {
     const S = this.obsSize;
     const mb = Math.floor(N / o.minibatches);
     for (let epoch = 0; epoch < o.valueEpochs; epoch++) {
-      const perm = shuffled(N, this.rng);
+      const perm = permutation(N, this.rng);
       for (let m = 0; m < o.minibatches; m++) {
         const idx = perm.subarray(m * mb, (m + 1) * mb);
-        const obs = this.gatherRows(obsAll, idx, S, Float32Array);
+        const obs = gatherRows(obsAll, idx, S, Float32Array);
         const ret = tf.tensor1d(Float32Array.from(idx, (i) => targets[i]));
         try {
           // mean (V − R)² (FORMULAS §8: value function fitted separately)
@@ -658,7 +661,7 @@ export class OnPolicyTrainer {
     };
   }
 
-  private updateFromGroups(r: GroupRollout): Record<string, number> {
+  private async updateFromGroups(r: GroupRollout): Promise<Record<string, number>> {
     const o = this.options;
     const lr = this.policy.adamw.currentLr;
     const { advantages, metrics: estimatorMetrics } = this.estimator.estimate(r.batch);
@@ -669,52 +672,36 @@ export class OnPolicyTrainer {
       n: number,
     ) => Int32Array | Float32Array;
     const perMb = Math.max(1, Math.floor(r.B / o.minibatches));
-    const log: Record<string, number[]> = {};
-    let stop = false;
-    for (let epoch = 0; epoch < o.epochs && !stop; epoch++) {
-      const perm = shuffled(r.B, this.rng);
-      let last: Readonly<Record<string, number>> = {};
-      for (let start = 0; start + perMb <= r.B; start += perMb) {
-        const rows = perm.subarray(start, start + perMb);
-        const n = rows.length;
-        const obs = this.gatherRows(r.obs, rows, T * S, Float32Array);
-        const actions = this.gatherRows(r.actions, rows, T * A, ActionArray);
-        const tensors = {
-          oldLogprobs: tf.tensor2d(this.gatherRows(r.logprobs, rows, T, Float32Array), [n, T]),
-          mask: tf.tensor2d(this.gatherRows(r.mask, rows, T, Float32Array), [n, T]),
-          advantages: tf.tensor1d(Float32Array.from(rows, (b) => advantages[b])),
-        };
-        let metrics: Readonly<Record<string, number>> = {};
-        const closure = () => {
-          const ev = this.policy.evaluate(obs, actions);
-          const out = this.objective.loss({
-            logprobs: tf.reshape(ev.logprob, [n, T]),
-            entropy: tf.reshape(ev.entropy, [n, T]),
-            ...tensors,
-          });
-          metrics = numericMetrics(out.metrics);
-          return out.loss;
-        };
-        try {
-          if (this.objective.stopBeforeStep) {
-            this.policy.lossValue(closure);
-            if (this.objective.stopBeforeStep(metrics)) {
-              stop = true;
-              break;
-            }
-          }
-          const step = this.policy.trainStep(closure);
-          for (const [k, v] of Object.entries({ ...metrics, grad_norm: step.gradNorm }))
-            (log[k] ??= []).push(v);
-          last = metrics;
-        } finally {
-          for (const t of Object.values(tensors)) t.dispose();
-        }
-      }
-      if (!stop && this.objective.stopAfterEpoch?.(last)) stop = true;
-    }
-    const out: Record<string, number> = { lr };
-    for (const [k, v] of Object.entries(log)) out[k] = mean(v);
+    const closureFor = (rows: Int32Array) => {
+      const n = rows.length;
+      const obs = gatherRows(r.obs, rows, T * S, Float32Array);
+      const actions = gatherRows(r.actions, rows, T * A, ActionArray);
+      const tensors = {
+        oldLogprobs: tf.tensor2d(gatherRows(r.logprobs, rows, T, Float32Array), [n, T]),
+        mask: tf.tensor2d(gatherRows(r.mask, rows, T, Float32Array), [n, T]),
+        advantages: tf.tensor1d(Float32Array.from(rows, (b) => advantages[b])),
+      };
+      const closure = () => {
+        const ev = this.policy.evaluate(obs, actions);
+        return this.objective.loss({
+          logprobs: tf.reshape(ev.logprob, [n, T]),
+          entropy: tf.reshape(ev.entropy, [n, T]),
+          ...tensors,
+        });
+      };
+      return { closure, dispose: () => disposeAll(tensors) };
+    };
+    const { metrics } = await runUpdatePhase({
+      samples: Int32Array.from({ length: r.B }, (_, b) => b),
+      epochs: o.epochs,
+      minibatches: Math.floor(r.B / perMb),
+      minibatchSize: perMb,
+      rng: this.rng,
+      objective: this.objective,
+      probe: (rows) => this.probeLoss(closureFor(rows)),
+      step: (rows) => this.lossStep(closureFor(rows)),
+    });
+    const out: Record<string, number> = { lr, ...metrics };
     for (const [k, v] of Object.entries(estimatorMetrics ?? {})) out[`advantage/${k}`] = v;
     return out;
   }
@@ -728,4 +715,8 @@ function numericMetrics(metrics: Readonly<Record<string, unknown>>): Metrics {
     else if (v instanceof tf.Tensor) out[k] = v.dataSync()[0];
   }
   return out;
+}
+
+function disposeAll(tensors: Readonly<Record<string, tf.Tensor>>): void {
+  for (const t of Object.values(tensors)) t.dispose();
 }
