@@ -1,4 +1,4 @@
-import { ConfigError, createContainer, getRegistry, type PluginOptions } from "@rlts/core";
+import { ConfigError, getRegistry, PluginNotFoundError, type PluginOptions } from "@rlts/core";
 import type { DependencyContainer } from "tsyringe";
 import { AcrobotEnv } from "./acrobot.js";
 import { CartPoleEnv } from "./cartpole.js";
@@ -149,8 +149,6 @@ export function registerClassicControl(container: DependencyContainer): void {
   }
 }
 
-let defaultContainer: DependencyContainer | undefined;
-
 /** Checks that a built `env` plugin is an {@link Env} (the registry only promises an object). */
 export function isEnv(value: unknown): value is Env {
   const v = value as Partial<Env> | null;
@@ -166,20 +164,17 @@ export function isEnv(value: unknown): value is Env {
 
 /**
  * Builds the environment `id` through a plugin registry, Gymnasium's `gym.make`. With `container`, it
- * uses that run's registry, so third-party envs registered there are found too; without it, a
- * module-level registry holding only this package's classic-control ids (built on first use).
+ * uses that run's registry, so third-party envs registered there are found too; without it, only this
+ * package's classic-control ids, built directly (no dependency injection, no reflect-metadata).
  * Unknown ids throw a `PluginNotFoundError` listing the known ones.
  */
 export function makeEnv(id: string, options: MakeEnvOptions = {}, container?: DependencyContainer): Env {
-  let c = container;
-  if (!c) {
-    if (!defaultContainer) {
-      defaultContainer = createContainer();
-      registerClassicControl(defaultContainer);
-    }
-    c = defaultContainer;
+  if (!container) {
+    // The built-in ids need no dependency injection (nor the reflect-metadata polyfill tsyringe asks for).
+    if (!Object.hasOwn(entries, id)) throw new PluginNotFoundError("env", id, [...classicControlIds].sort());
+    return buildEnv(id, options);
   }
-  const built = getRegistry(c).create("env", id, options, c);
+  const built = getRegistry(container).create("env", id, options, container);
   if (!isEnv(built)) {
     throw new ConfigError(
       "env.name",
