@@ -69,6 +69,22 @@ interface Entry {
  */
 export class PluginRegistry {
   private readonly entries = new Map<PluginKind, Map<string, Entry>>();
+  private keepTaken = false;
+
+  /**
+   * Runs `register` (e.g. `() => registerObjectives(container)`) so that registrations of names already
+   * taken are skipped instead of throwing: the plugins already in the registry win. A trainer adds the
+   * built-ins this way to a container its caller may have filled, one name at a time.
+   */
+  registerMissing(register: () => void): void {
+    const before = this.keepTaken;
+    this.keepTaken = true;
+    try {
+      register();
+    } finally {
+      this.keepTaken = before;
+    }
+  }
 
   /**
    * Adds a named plugin. Throws {@link DuplicatePluginError} if the name is taken for that kind.
@@ -87,7 +103,10 @@ export class PluginRegistry {
       throw new ConfigError(`${kind} plugin name`, name, "use a non-empty string");
     }
     const byName = this.byKind(kind);
-    if (byName.has(name)) throw new DuplicatePluginError(kind, name);
+    if (byName.has(name)) {
+      if (this.keepTaken) return this;
+      throw new DuplicatePluginError(kind, name);
+    }
     byName.set(name, { info: { kind, name, ...info }, factory: factory as PluginFactory<unknown> });
     return this;
   }

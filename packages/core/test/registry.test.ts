@@ -55,6 +55,28 @@ describe("PluginRegistry", () => {
     expect(registry.list("reward")).toEqual(["x"]);
   });
 
+  it("registerMissing keeps the names already taken and adds the rest, then throws on duplicates again", () => {
+    const registry = new PluginRegistry();
+    registry.register("advantage", "x", () => constantBaseline(0));
+    registry.registerMissing(() => {
+      registry.register("advantage", "x", () => constantBaseline(5));
+      registry.register("advantage", "y", () => constantBaseline(7));
+    });
+    expect(registry.list("advantage")).toEqual(["x", "y"]);
+    const batch = {
+      numSteps: 1,
+      numEnvs: 1,
+      rewards: Float64Array.of(1),
+      terminated: Uint8Array.of(1),
+      truncated: Uint8Array.of(0),
+    };
+    const container = createContainer();
+    expect([...registry.create("advantage", "x", {}, container).estimate(batch).advantages]).toEqual([1]);
+    expect(() => registry.register("advantage", "y", () => constantBaseline(1))).toThrow(
+      DuplicatePluginError,
+    );
+  });
+
   it("names the known plugins when asked for an unknown one", () => {
     const container = createContainer();
     const registry = getRegistry(container);

@@ -179,10 +179,10 @@ export class OnPolicyTrainer {
     const o = resolveOnPolicyOptions(options);
     const container = deps.container ?? createContainer();
     const registry = getRegistry(container);
-    if (!registry.has("env", "CartPole-v1")) registerEnv(container);
-    if (!registry.has("advantage", "gae")) registerAdvantages(container);
-    if (!registry.has("objective", "ppo")) registerObjectives(container);
-    if (!registry.has("engine", "tfjs")) registerBackend(container);
+    // The built-ins go in name by name where the caller has not registered a plugin of that name.
+    for (const builtIn of [registerEnv, registerAdvantages, registerObjectives, registerBackend]) {
+      registry.registerMissing(() => builtIn(container));
+    }
     const engine = createPlugin(
       container,
       "engine",

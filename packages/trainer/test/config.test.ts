@@ -1,4 +1,5 @@
 import { ConfigError, createContainer, getRegistry } from "@rlts/core";
+import { register as registerObjectives } from "@rlts/objectives";
 import { describe, expect, it } from "vitest";
 import { OnPolicyTrainer, resolveOnPolicyOptions } from "../src/index.js";
 
@@ -25,6 +26,28 @@ describe("trainer configuration", () => {
     expect(getRegistry(container).list("objective")).toContain("ppo");
     expect(getRegistry(container).list("advantage")).toContain("gae");
     trainer.dispose();
+  });
+
+  it("keeps a plugin the caller registered under a built-in's name and still adds every other built-in", async () => {
+    const container = createContainer();
+    const calls: string[] = [];
+    // The caller's own "ppo" (here the built-in PPO from a registry of its own, counting its builds).
+    const own = createContainer();
+    registerObjectives(own);
+    getRegistry(container).register("objective", "ppo", (options, context) => {
+      calls.push("own ppo");
+      return getRegistry(own).create("objective", "ppo", options, context.container);
+    });
+    const ppo = await OnPolicyTrainer.create({ engine: "cpu", totalSteps: 512 }, { container });
+    expect(calls).toEqual(["own ppo"]);
+    ppo.dispose();
+    // Registering "ppo" first used to skip every other objective: TRPO must still be there.
+    const trpo = await OnPolicyTrainer.create(
+      { engine: "cpu", totalSteps: 512, objective: "trpo" },
+      { container },
+    );
+    expect(trpo.objective.name).toBe("trpo");
+    trpo.dispose();
   });
 
   it("evaluates on evalEnv when given, and starts a Gaussian head at initLogStd", async () => {
