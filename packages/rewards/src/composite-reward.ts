@@ -9,17 +9,21 @@ import {
 import { assertFiniteNumber, assertKnownKeys } from "./options.js";
 
 /**
- * How a composite turns component scores r_{k,i} (component k, sample i, weight w_k) into one reward.
- * A_i is the set of components that did not abstain (score not `null`) on sample i.
- * - `sum_then_normalize` (default): the weighted mean over the components that scored,
- *   R_i = Σ_{k∈A_i} w_k·r_{k,i} / Σ_{k∈A_i} |w_k|. An abstaining component drops out of both sums, so
- *   the reward keeps the scale of its components. `null` when A_i is empty or its weights are all 0.
- * - `normalize_then_sum`: each component is first z-scored across the whole batch over its non-null
- *   scores, z_{k,i} = (r_{k,i} − mean_k) / (std_k + eps) with the sample std (n − 1) and eps = 1e-4 as
- *   TRL normalises rewards (z = 0 when a component has fewer than 2 scores), then
- *   R_i = Σ_{k∈A_i} w_k·z_{k,i}. Components on different scales then weigh as their weights say.
- *   `null` when A_i is empty.
- * - `sum`: R_i = Σ_{k∈A_i} w_k·r_{k,i}, TRL's `reward_weights` (its `nansum`). `null` when A_i is empty.
+ * How a composite turns component scores r_{k,i} (component k, sample i, weight w_k) into one reward,
+ * under TRL's names (`GRPOConfig.multi_objective_aggregation`). A_i is the set of components that did
+ * not abstain (score not `null`) on sample i; when A_i is empty the sample abstains (`null`), as TRL
+ * marks a completion unscorable when every reward function returned None.
+ * - `sum_then_normalize` (default, TRL's default): the weighted nan-sum R_i = Σ_{k∈A_i} w_k·r_{k,i}
+ *   (TRL `(rewards_per_func * reward_weights).nansum(dim=1)`). The advantage estimator normalises it:
+ *   with the `group` estimator at its defaults this is TRL's default GRPO advantage.
+ * - `normalize_then_sum` (TRL, GDPO arXiv 2601.05242): each component is first z-scored **within each
+ *   group** over its non-null scores, z_{k,i} = (r_{k,i} − mean_{k,g})/(std_{k,g} + eps) with the sample
+ *   std and eps = `normalizeEps` (1e-4; z = 0 when the group has fewer than 2 scores for k), then
+ *   R_i = Σ_{k∈A_i} w_k·z_{k,i}. Needs `groupIds` in the call options. TRL then normalises R over the
+ *   whole batch, `(R − nanmean R)/(nanstd R + 1e-4)`: pair it with `advantage: { name: group, scale:
+ *   batch }`, which computes exactly that, because R sums to 0 within every group (each z_k does), so
+ *   the group mean the estimator subtracts is 0, as is the batch mean TRL subtracts.
+ * - `sum`: an alias of `sum_then_normalize` (they were different before; kept so configs keep working).
  */
 export type Aggregation = "sum_then_normalize" | "normalize_then_sum" | "sum";
 
@@ -50,7 +54,7 @@ export interface CompositeRewardOptions {
    * it fails on are recorded as failed (the rest keep their scores). Default `true`.
    */
   readonly isolateErrors?: boolean;
-  /** eps of `normalize_then_sum`. Default 1e-4 (TRL). */
+  /** eps of `normalize_then_sum`'s per-group z-score. Default 1e-4 (TRL). */
   readonly normalizeEps?: number;
 }
 
@@ -158,6 +162,7 @@ async function callComponent(
   inputs: readonly RewardInput[],
   timeoutMs: number,
   parent: AbortSignal | undefined,
+  groupIds: readonly number[] | undefined,
 ): Promise<CallResult> {
   if (parent?.aborted) throw parent.reason;
   const controller = new AbortController();
@@ -182,7 +187,10 @@ async function callComponent(
   try {
     const work = (async (): Promise<CallResult> => {
       try {
-        return { ok: true, scores: await reward.score(inputs, { signal: controller.signal }) };
+        const options: RewardCallOptions = groupIds
+          ? { signal: controller.signal, groupIds }
+          : { signal: controller.signal };
+        return { ok: true, scores: await reward.score(inputs, options) };
       } catch (error) {
         return { ok: false, failure: { kind: "threw", message: errorMessage(error) } };
       }
@@ -207,6 +215,12 @@ function invalid(message: string): ComponentFailure {
  * `onError` says. Components run concurrently (at most `concurrency` calls at once), each with its own
  * `AbortSignal` that fires after `timeoutMs` or when the caller's signal aborts. A synchronous grader
  * cannot be interrupted; its result is still taken if it finishes, late or not.
+ *
+ * The caller's `groupIds` (the prompt group of each input) are passed on to the components, and
+ * `normalize_then_sum` requires them. To reproduce TRL's advantages, pair `sum_then_normalize` with the
+ * `group` advantage estimator at TRL's `scale_rewards`, and `normalize_then_sum` with
+ * `{ name: group, scale: batch }` (see {@link Aggregation}); the trainer passes samples whose total is
+ * `null` as `Batch.abstained`.
  */
 export class CompositeReward implements DetailedRewardFunction {
   readonly name = "composite";
@@ -292,10 +306,11 @@ export class CompositeReward implements DetailedRewardFunction {
     options: RewardCallOptions = {},
   ): Promise<CompositeScores> {
     const n = inputs.length;
+    const groupIds = checkGroupIds(options.groupIds, n, this.options.aggregation === "normalize_then_sum");
     const limiter = new Limiter(this.options.concurrency);
     const signal = options.signal;
     const perComponent = await Promise.all(
-      this.rewards.map((reward) => this.runComponent(reward, inputs, limiter, signal)),
+      this.rewards.map((reward) => this.runComponent(reward, inputs, limiter, signal, groupIds)),
     );
     const components: Record<string, (number | null)[]> = {};
     const errors: Record<string, (ComponentFailure | null)[]> = {};
@@ -309,6 +324,7 @@ export class CompositeReward implements DetailedRewardFunction {
     const total = this.aggregate(
       this.labels.map((label) => components[label]),
       n,
+      groupIds,
     );
     return { total, components, errors, labels: this.labels };
   }
@@ -318,12 +334,15 @@ export class CompositeReward implements DetailedRewardFunction {
     inputs: readonly RewardInput[],
     limiter: Limiter,
     signal: AbortSignal | undefined,
+    groupIds: readonly number[] | undefined,
   ): Promise<{ scores: (number | null)[]; failures: (ComponentFailure | null)[] }> {
     const n = inputs.length;
     const scores: (number | null)[] = new Array(n).fill(null);
     const failures: (ComponentFailure | null)[] = new Array(n).fill(null);
     if (n === 0) return { scores, failures };
-    const result = await limiter.run(() => callComponent(reward, inputs, this.options.timeoutMs, signal));
+    const result = await limiter.run(() =>
+      callComponent(reward, inputs, this.options.timeoutMs, signal, groupIds),
+    );
     if (result.ok) {
       const raw = result.scores as ArrayLike<unknown> | null | undefined;
       if (raw == null || typeof raw !== "object" || typeof raw.length !== "number" || raw.length !== n) {
@@ -342,7 +361,7 @@ export class CompositeReward implements DetailedRewardFunction {
     await Promise.all(
       inputs.map(async (input, i) => {
         const single = await limiter.run(() =>
-          callComponent(reward, [input], this.options.timeoutMs, signal),
+          callComponent(reward, [input], this.options.timeoutMs, signal, groupIds && [groupIds[i]]),
         );
         if (!single.ok) failures[i] = single.failure;
         else {
@@ -367,42 +386,95 @@ export class CompositeReward implements DetailedRewardFunction {
     else failures[i] = invalid(`score ${String(value)} is not a finite number or null`);
   }
 
-  private aggregate(columns: readonly (number | null)[][], n: number): (number | null)[] {
+  private aggregate(
+    columns: readonly (number | null)[][],
+    n: number,
+    groupIds: readonly number[] | undefined,
+  ): (number | null)[] {
     const w = this.weights;
-    const aggregation = this.options.aggregation;
-    let values = columns;
-    if (aggregation === "normalize_then_sum") {
-      const eps = this.options.normalizeEps;
-      values = columns.map((column) => {
-        const present = column.filter((v): v is number => v !== null);
-        if (present.length < 2) return column.map((v) => (v === null ? null : 0));
-        const mu = present.reduce((a, b) => a + b, 0) / present.length;
-        // Sample std (Bessel), as TRL's nanstd: FORMULAS §3 and §10.1.
-        const std = Math.sqrt(present.reduce((a, v) => a + (v - mu) * (v - mu), 0) / (present.length - 1));
-        // z_{k,i} = (r_{k,i} − mean_k) / (std_k + eps): TRL's reward normalisation (FORMULAS §3) per component.
-        return column.map((v) => (v === null ? null : (v - mu) / (std + eps)));
-      });
-    }
+    const values =
+      this.options.aggregation === "normalize_then_sum"
+        ? columns.map((column) => zscoreWithinGroups(column, groupIds!, this.options.normalizeEps))
+        : columns;
     const total: (number | null)[] = new Array(n).fill(null);
     for (let i = 0; i < n; i++) {
       let sum = 0;
-      let weightSum = 0;
       let scored = 0;
       for (let k = 0; k < values.length; k++) {
         const v = values[k][i];
         if (v === null) continue;
         sum += w[k] * v;
-        weightSum += Math.abs(w[k]);
         scored++;
       }
-      if (scored === 0) continue;
-      if (aggregation === "sum_then_normalize") {
-        // R_i = Σ_{k∈A_i} w_k r_{k,i} / Σ_{k∈A_i} |w_k|: a weighted mean over non-abstaining components.
-        total[i] = weightSum > 0 ? sum / weightSum : null;
-      } else total[i] = sum; // R_i = Σ_{k∈A_i} w_k x_{k,i}: TRL's nansum(rewards · reward_weights)
+      // R_i = Σ_{k∈A_i} w_k·x_{k,i}: TRL's (rewards_per_func * reward_weights).nansum(dim=1); every
+      // component abstaining leaves the sample unscorable (TRL `unscorable_mask`), here null.
+      if (scored > 0) total[i] = sum;
     }
     return total;
   }
+}
+
+/**
+ * Validates the group id of each input; required (throws naming `groupIds`) when `required`.
+ * Returns the ids, or undefined when none were given.
+ */
+function checkGroupIds(
+  groupIds: readonly number[] | undefined,
+  n: number,
+  required: boolean,
+): readonly number[] | undefined {
+  if (groupIds == null) {
+    if (!required) return undefined;
+    throw new ConfigError(
+      "groupIds",
+      groupIds,
+      "aggregation normalize_then_sum z-scores each component within each prompt group; pass " +
+        "options.groupIds with one group id per input (the trainer does), or use sum_then_normalize",
+    );
+  }
+  if (!Array.isArray(groupIds) || groupIds.length !== n) {
+    throw new ConfigError("groupIds", groupIds, `give one group id per input (${n} inputs)`);
+  }
+  for (let i = 0; i < n; i++) {
+    if (!Number.isInteger(groupIds[i])) {
+      throw new ConfigError(`groupIds[${i}]`, groupIds[i], "use whole-number group ids (one per prompt)");
+    }
+  }
+  return groupIds;
+}
+
+/**
+ * One component's scores z-scored within each group over its non-null scores: TRL's
+ * `normalize_then_sum`, `mean_k = nanmean(grouped, dim=1)`, `std_k = nanstd(grouped, dim=1)` (sample
+ * std), `reward_k = (grouped − mean_k)/(std_k + 1e-4)`. A group with fewer than two scores gives 0
+ * (TRL: std_k := 0 for one generation; a lone score's NaN std makes its z NaN, which nansum drops).
+ */
+function zscoreWithinGroups(
+  column: readonly (number | null)[],
+  groupIds: readonly number[],
+  eps: number,
+): (number | null)[] {
+  const members = new Map<number, number[]>();
+  column.forEach((v, i) => {
+    if (v === null) return;
+    const list = members.get(groupIds[i]);
+    if (list) list.push(i);
+    else members.set(groupIds[i], [i]);
+  });
+  const z: (number | null)[] = column.map((v) => (v === null ? null : 0));
+  for (const list of members.values()) {
+    if (list.length < 2) continue;
+    const x = list.map((i) => column[i] as number);
+    // mean_{k,g} = nanmean over the group's scores (TRL normalize_then_sum).
+    const mu = x.reduce((a, b) => a + b, 0) / x.length;
+    // std_{k,g} = sqrt(Σ(r − mean)²/(n − 1)): TRL's nanstd (Bessel-corrected).
+    const std = Math.sqrt(x.reduce((a, v) => a + (v - mu) * (v - mu), 0) / (x.length - 1));
+    // z_{k,i} = (r_{k,i} − mean_{k,g})/(std_{k,g} + eps): TRL's reward_k.
+    list.forEach((i, j) => {
+      z[i] = (x[j] - mu) / (std + eps);
+    });
+  }
+  return z;
 }
 
 /** A component as written in a config: a reward name, or `{ name, weight?, label?, ...options }`. */

@@ -40,29 +40,86 @@ describe("composite aggregation (worked by hand)", () => {
     { reward: fixed("b", [0.5, 1, 1]), weight: 3 },
   ];
 
-  it("sum_then_normalize: weighted mean over the components that scored", async () => {
-    // i0: (1·1 + 3·0.5)/(1 + 3) = 0.625; i1: (0 + 3·1)/4 = 0.75; i2: A abstains → 3·1/3 = 1.
+  it("sum_then_normalize: weighted sum over the components that scored (TRL's nansum)", async () => {
+    // TRL `(rewards_per_func * reward_weights).nansum(dim=1)`; the advantage estimator normalises it.
+    // i0: 1·1 + 3·0.5 = 2.5; i1: 0 + 3·1 = 3; i2: A abstains → 3·1 = 3.
     const result = await new CompositeReward(parts()).scoreDetailed(inputs(3));
-    expect(result.total).toEqual([0.625, 0.75, 1]);
+    expect(result.total).toEqual([2.5, 3, 3]);
     expect(result.components).toEqual({ a: [1, 0, null], b: [0.5, 1, 1] });
     expect(result.errors).toEqual({ a: [null, null, null], b: [null, null, null] });
     expect(result.labels).toEqual(["a", "b"]);
   });
 
-  it("sum: plain weighted sum", async () => {
+  it("sum: an alias of sum_then_normalize (the same weighted nan-sum)", async () => {
     // i0: 1 + 1.5 = 2.5; i1: 0 + 3 = 3; i2: 3.
     expect(await new CompositeReward(parts(), { aggregation: "sum" }).score(inputs(3))).toEqual([2.5, 3, 3]);
   });
 
-  it("normalize_then_sum: z-score each component over the batch, then weighted sum", async () => {
+  it("sum_then_normalize: a sample scored only by weight-0 components is 0, not abstained (TRL)", async () => {
+    // TRL marks a completion unscorable only when every reward function returned None.
+    const reward = new CompositeReward([
+      { reward: fixed("logged", [1, null]), weight: 0 },
+      { reward: fixed("b", [null, null]), weight: 2 },
+    ]);
+    expect(await reward.score(inputs(2))).toEqual([0, null]);
+  });
+
+  it("normalize_then_sum: z-score each component within each group, then weighted sum", async () => {
+    // One group (ids [5, 5, 5]):
     // A over [1, 0]: mean 0.5, sample std √0.5 = 0.7071068 → z = ±0.5/(0.7071068 + 1e-4) = ±0.7070068.
     // B over [0.5, 1, 1]: mean 0.8333333, sample std √(0.1666667/2) = 0.2886751
     //   → z = (−0.3333333, 0.1666667, 0.1666667)/0.2887751 = (−1.1543007, 0.5771503, 0.5771503).
     // i0: 0.7070068 + 3·(−1.1543007) = −2.7558952; i1: −0.7070068 + 3·0.5771503 = 1.0244442; i2: 1.7314510.
-    const total = await new CompositeReward(parts(), { aggregation: "normalize_then_sum" }).score(inputs(3));
+    const reward = new CompositeReward(parts(), { aggregation: "normalize_then_sum" });
+    const total = await reward.score(inputs(3), { groupIds: [5, 5, 5] });
     expect(total[0]).toBeCloseTo(-2.7558952, 6);
     expect(total[1]).toBeCloseTo(1.0244442, 6);
     expect(total[2]).toBeCloseTo(1.731451, 6);
+  });
+
+  it("normalize_then_sum: groups are normalised apart, wherever their samples sit", async () => {
+    // Groups by id: 0 → samples 0, 2; 1 → samples 1, 3.
+    // A = [1, 4, 0, 6] (w 1): group 0 [1, 0] → z = ±0.5/(√0.5 + 1e-4); group 1 [4, 6] → z = ∓1/(√2 + 1e-4).
+    // B = [2, 2, 2, 2] (w 3): every group all equal → z = 0.
+    const reward = new CompositeReward(
+      [
+        { reward: fixed("a", [1, 4, 0, 6]), weight: 1 },
+        { reward: fixed("b", [2, 2, 2, 2]), weight: 3 },
+      ],
+      { aggregation: "normalize_then_sum" },
+    );
+    const za = 0.5 / (Math.SQRT1_2 + 1e-4);
+    const zb = 1 / (Math.SQRT2 + 1e-4);
+    const total = (await reward.score(inputs(4), { groupIds: [0, 1, 0, 1] })) as number[];
+    const expected = [za, -zb, -za, zb];
+    for (let i = 0; i < 4; i++) expect(total[i]).toBeCloseTo(expected[i], 12);
+    // A group of one has no spread (TRL: std_k := 0 for one generation): z = 0.
+    expect(await reward.score(inputs(4), { groupIds: [0, 1, 2, 3] })).toEqual([0, 0, 0, 0]);
+  });
+
+  it("normalize_then_sum needs the group of each input, and says so", async () => {
+    const reward = new CompositeReward(parts(), { aggregation: "normalize_then_sum" });
+    await expect(reward.score(inputs(3))).rejects.toThrow(ConfigError);
+    await expect(reward.score(inputs(3))).rejects.toThrow(
+      /groupIds: got undefined; .*one group id per input/,
+    );
+    await expect(reward.score(inputs(3), { groupIds: [0, 0] })).rejects.toThrow(/groupIds/);
+    await expect(reward.score(inputs(3), { groupIds: [0, 0.5, 1] })).rejects.toThrow(/groupIds\[1\]/);
+  });
+
+  it("passes the group ids on to its components (each sample's own when re-grading one alone)", async () => {
+    const seen: (readonly number[] | undefined)[] = [];
+    const recorder: RewardFunction = {
+      name: "recorder",
+      score: (batch, options) => {
+        seen.push(options?.groupIds);
+        if (batch.length > 1) throw new Error("grade one at a time");
+        return batch.map(() => 1);
+      },
+    };
+    await new CompositeReward([{ reward: recorder }]).score(inputs(2), { groupIds: [4, 9] });
+    expect(seen[0]).toEqual([4, 9]);
+    expect(seen.slice(1).sort()).toEqual([[4], [9]]);
   });
 
   it("abstains only when every component abstains", async () => {
@@ -80,9 +137,9 @@ describe("composite aggregation (worked by hand)", () => {
     ]);
     expect(isDetailedReward(reward)).toBe(true);
     const metrics = compositeMetrics(await reward.scoreDetailed(inputs(2)));
-    // total: [(1 + 0)/2, 0] → mean 0.25; math mean 0.5; math-strict mean 0.
+    // total: [1 + 0, 0 + 0] → mean 0.5; math mean 0.5; math-strict mean 0.
     expect(metrics).toEqual({
-      reward: 0.25,
+      reward: 0.5,
       "reward/math": 0.5,
       "reward/math/error_rate": 0,
       "reward/math/abstain_rate": 0,
@@ -105,8 +162,8 @@ describe("composite failures never crash the batch", () => {
     expect(result.errors.flaky[0]).toBeNull();
     expect(result.errors.flaky[1]).toMatchObject({ kind: "threw", message: "Error: cannot grade sample 1" });
     expect(result.errors.flaky[2]).toBeNull();
-    // i1: (0 + 1)/2 = 0.5.
-    expect(result.total).toEqual([1, 0.5, 1]);
+    // flaky [1, 0, 1] + ok [1, 1, 1] = [2, 1, 2].
+    expect(result.total).toEqual([2, 1, 2]);
     expect(compositeMetrics(result)["reward/flaky/error_rate"]).toBeCloseTo(1 / 3, 12);
   });
 
@@ -120,7 +177,8 @@ describe("composite failures never crash the batch", () => {
     );
     const result = await reward.scoreDetailed(inputs(3));
     expect(result.components.flaky).toEqual([1, null, 1]);
-    expect(result.total).toEqual([1, 0.5, 1]);
+    // [1 + 1, (abstains) + 0.5, 1 + 1].
+    expect(result.total).toEqual([2, 0.5, 2]);
   });
 
   it("without isolateErrors a throw fails the whole batch for that component", async () => {
@@ -173,7 +231,7 @@ describe("composite failures never crash the batch", () => {
     expect(sawAbort).toBe(true);
     expect(result.errors.slow.map((e) => e?.kind)).toEqual(["timeout", "timeout"]);
     expect(result.components.slow).toEqual([0, 0]);
-    expect(result.total).toEqual([0.5, 0.5]);
+    expect(result.total).toEqual([1, 1]);
   });
 
   it("runs async components concurrently, at most `concurrency` at a time", async () => {

@@ -19,6 +19,14 @@ export type RewardScores = readonly (number | null)[];
 export interface RewardCallOptions {
   /** Aborted when the caller's timeout expires; long graders should stop early. */
   readonly signal?: AbortSignal;
+  /**
+   * The prompt group of each input, one per input in the same order: inputs that answer the same
+   * prompt share an id (the ids of `Batch.groupIds`). A trainer passes it. A reward that normalises
+   * within groups (the composite's `normalize_then_sum`, as TRL's GDPO aggregation) requires it and
+   * throws naming `groupIds` when it is absent; other rewards ignore it. The ids are group-local
+   * labels, so a worker that scores one group per job may pass the same id for all its inputs.
+   */
+  readonly groupIds?: readonly number[];
 }
 
 /**
