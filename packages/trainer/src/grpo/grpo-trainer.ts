@@ -727,7 +727,11 @@ export class GrpoTrainer {
     }));
     const { total, components, deadGroups } = await this.scoreRewards(inputs, groupIds, step);
     const rewardSeconds = (performance.now() - t0) / 1000;
+    // A completion every reward abstained on (null) carries a placeholder 0 and is flagged: the group
+    // estimators leave it out of their statistics and give it advantage 0 (TRL nanmean/nanstd).
     const rewards = Float64Array.from(total, (r) => r ?? 0);
+    const abstained = Uint8Array.from(total, (r) => (r === null ? 1 : 0));
+    const scored = total.filter((r): r is number => r !== null);
 
     // Advantages: the objective's own (off-policy GRPO eq. 2 with its zero-variance mask) or the estimator's.
     let advantages: Float64Array;
@@ -746,6 +750,7 @@ export class GrpoTrainer {
         terminated: new Uint8Array(N).fill(1),
         truncated: new Uint8Array(N),
         groupIds,
+        ...(scored.length < N ? { abstained } : {}),
       };
       const result = this.estimator.estimate(batch);
       if (result.tokenAdvantages) {
@@ -919,8 +924,10 @@ export class GrpoTrainer {
     const trainSeconds = (performance.now() - t0) / 1000;
 
     const metrics: Record<string, number> = {
-      reward: mean(rewards),
-      "reward/std": std(rewards),
+      reward: mean(scored),
+      "reward/std": std(scored),
+      // The share of completions no reward could score (left out of every statistic above and below).
+      "reward/abstained": (N - scored.length) / N,
     };
     for (const [label, scores] of Object.entries(components)) {
       const valid = scores.filter((s): s is number => s !== null);
