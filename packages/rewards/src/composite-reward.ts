@@ -432,7 +432,7 @@ function checkGroupIds(
         "options.groupIds with one group id per input (the trainer does), or use sum_then_normalize",
     );
   }
-  if (!Array.isArray(groupIds) || groupIds.length !== n) {
+  if (typeof groupIds !== "object" || typeof groupIds.length !== "number" || groupIds.length !== n) {
     throw new ConfigError("groupIds", groupIds, `give one group id per input (${n} inputs)`);
   }
   for (let i = 0; i < n; i++) {

@@ -105,6 +105,11 @@ describe("composite aggregation (worked by hand)", () => {
     );
     await expect(reward.score(inputs(3), { groupIds: [0, 0] })).rejects.toThrow(/groupIds/);
     await expect(reward.score(inputs(3), { groupIds: [0, 0.5, 1] })).rejects.toThrow(/groupIds\[1\]/);
+    // A trainer may hand over Batch.groupIds (an Int32Array) as it is.
+    const typed = Int32Array.of(5, 5, 5) as unknown as number[];
+    expect(await reward.score(inputs(3), { groupIds: typed })).toEqual(
+      await reward.score(inputs(3), { groupIds: [5, 5, 5] }),
+    );
   });
 
   it("passes the group ids on to its components (each sample's own when re-grading one alone)", async () => {
