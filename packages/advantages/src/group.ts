@@ -2,6 +2,7 @@ import type { AdvantageEstimator, AdvantageResult, Batch, BatchField, PluginOpti
 import { checkBatch, splitAbstentions } from "./batch-checks.js";
 import { type Groups, groupStats, makeGroups } from "./groups.js";
 import {
+  checkBoolean,
   checkNonNegative,
   checkOneOf,
   checkOptionalInteger,
@@ -73,6 +74,8 @@ export interface GroupAdvantageResult {
   readonly advantages: Float64Array;
   /** Share of groups whose scored rewards are all equal, a group with fewer than two scored included. */
   readonly fracRewardZeroStd: number;
+  /** Per group: 1 where its scored rewards are all equal (fewer than two scored included). */
+  readonly zeroVariance: Uint8Array;
 }
 
 /**
@@ -116,7 +119,11 @@ export function groupKernel(
   }
   let zeroStd = 0;
   for (let g = 0; g < numGroups; g++) zeroStd += stats.constant[g];
-  return { advantages, fracRewardZeroStd: numGroups === 0 ? 0 : zeroStd / numGroups };
+  return {
+    advantages,
+    fracRewardZeroStd: numGroups === 0 ? 0 : zeroStd / numGroups,
+    zeroVariance: stats.constant,
+  };
 }
 
 /** Std of the scored entries of `x` (all unless `abstained`); 0 for fewer than two (one for population). */
@@ -167,6 +174,12 @@ export interface GroupEstimatorOptions extends GroupAdvantageOptions {
    * read). Default: unset, so groups come from `batch.groupIds`.
    */
   readonly groupSize?: number;
+  /**
+   * Mask the samples of groups whose scored rewards are all equal out of the loss, KL term included
+   * (`sampleMask`; off-policy GRPO, arXiv 2505.22257 eq. 8). Default false (TRL keeps them: their
+   * advantage is 0 but they still carry the β·KL term).
+   */
+  readonly maskZeroVariance?: boolean;
 }
 
 /**
@@ -191,10 +204,13 @@ export class GroupEstimator implements AdvantageEstimator {
   readonly options: GroupAdvantageOptions;
   /** The configured contiguous group size, if any. */
   readonly groupSize: number | undefined;
+  /** Whether zero-variance groups are masked out of the loss (`sampleMask`). */
+  readonly maskZeroVariance: boolean;
 
   constructor(options: Partial<GroupEstimatorOptions> | PluginOptions = {}) {
-    this.options = resolveGroupOptions(options, ["groupSize"]);
+    this.options = resolveGroupOptions(options, ["groupSize", "maskZeroVariance"]);
     this.groupSize = checkOptionalInteger("groupSize", options.groupSize, 1);
+    this.maskZeroVariance = checkBoolean("maskZeroVariance", options.maskZeroVariance ?? false);
     this.requires = this.groupSize === undefined ? ["groupIds"] : [];
   }
 
@@ -202,9 +218,10 @@ export class GroupEstimator implements AdvantageEstimator {
     const { n, abstained } = checkBatch(batch, this.name, this.requires);
     const groups = batchGroups(batch, n, this.groupSize);
     const result = groupKernel(batch.rewards, groups, this.options, abstained);
-    return {
-      advantages: result.advantages,
-      metrics: { frac_reward_zero_std: result.fracRewardZeroStd },
-    };
+    const metrics = { frac_reward_zero_std: result.fracRewardZeroStd };
+    if (!this.maskZeroVariance) return { advantages: result.advantages, metrics };
+    // 1[σ_g ≠ 0] per sample (arXiv 2505.22257 eq. 8)
+    const sampleMask = Uint8Array.from(groups.groupOf, (g) => 1 - result.zeroVariance[g]);
+    return { advantages: result.advantages, sampleMask, metrics };
   }
 }

@@ -1,5 +1,5 @@
-import type { LossInputs, LossOutput, Objective } from "@rlts/core";
-import { assertFinite, assertInteger, assertLength, assertOneOf, ConfigError, ShapeError } from "@rlts/core";
+import type { LossInputs, LossOutput, Objective, PluginSpec } from "@rlts/core";
+import { assertInteger, assertOneOf, ConfigError, ShapeError } from "@rlts/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { type GrpoLossInputs, grpoLoss } from "./grpo.js";
 import { type KlEstimator, klEstimators } from "./kl.js";
@@ -77,69 +77,9 @@ export function resolveGrpoOffPolicyOptions(
   return { ...o, epsilonHigh };
 }
 
-/** What {@link offPolicyGroupAdvantages} returns, one entry per sample. */
-export interface OffPolicyAdvantages {
-  /** Â_i = (r_i − mean)/sqrt(std² + ε) over the sample's group. */
-  readonly advantages: Float64Array;
-  /** 1 where the sample's group has non-zero reward variance, 0 where eq. 8 masks it. */
-  readonly keep: Uint8Array;
-  /** `frac_reward_zero_std`: the fraction of groups with zero variance. */
-  readonly metrics: Readonly<Record<string, number>>;
-}
-
-/**
- * Off-policy GRPO advantages from the G samples of the sampling policy α per prompt (FORMULAS §6,
- * eq. 2): Â = (r_i − mean)/sqrt(std² + ε), and the zero-variance flag of eq. 8. Groups are the samples
- * sharing a `groupIds` value; a group of one has zero variance. Throws on NaN rewards or mismatched
- * lengths.
- */
-export function offPolicyGroupAdvantages(
-  rewards: ArrayLike<number>,
-  groupIds: ArrayLike<number>,
-  options: Pick<GrpoOffPolicyOptions, "advantageEpsilon" | "advantageStd"> = {},
-): OffPolicyAdvantages {
-  const epsilon = options.advantageEpsilon ?? grpoOffPolicyDefaults.advantageEpsilon;
-  const stdKind = options.advantageStd ?? grpoOffPolicyDefaults.advantageStd;
-  assertNumber("advantageEpsilon", epsilon, 0, true);
-  assertOneOf("advantageStd", stdKind, ["population", "sample"] as const);
-  assertLength("groupIds", groupIds, rewards.length, "group ids (one per reward)");
-  assertFinite("rewards", rewards);
-  const members = new Map<number, number[]>();
-  for (let i = 0; i < rewards.length; i++) {
-    const list = members.get(groupIds[i]);
-    if (list) list.push(i);
-    else members.set(groupIds[i], [i]);
-  }
-  const advantages = new Float64Array(rewards.length);
-  const keep = new Uint8Array(rewards.length);
-  let zeroGroups = 0;
-  for (const idx of members.values()) {
-    const G = idx.length;
-    // μ = mean_i r_i (eq. 2)
-    let mean = 0;
-    for (const i of idx) mean += rewards[i] / G;
-    let sumSq = 0;
-    for (const i of idx) sumSq += (rewards[i] - mean) ** 2;
-    // σ² = Σ(r − μ)²/G (population, eq. 2) or /(G − 1) (sample)
-    const variance = stdKind === "population" ? sumSq / G : G > 1 ? sumSq / (G - 1) : 0;
-    const allEqual = idx.every((i) => rewards[i] === rewards[idx[0]]);
-    if (allEqual) zeroGroups++;
-    for (const i of idx) {
-      // Â = (r − μ)/sqrt(σ² + ε) (FORMULAS §6, eq. 2)
-      advantages[i] = allEqual ? 0 : (rewards[i] - mean) / Math.sqrt(variance + epsilon);
-      keep[i] = allEqual ? 0 : 1;
-    }
-  }
-  return {
-    advantages,
-    keep,
-    metrics: { frac_reward_zero_std: members.size ? zeroGroups / members.size : 0 },
-  };
-}
-
 /** {@link GrpoLossInputs} plus the per-sample zero-variance flags of eq. 8. */
 export interface GrpoOffPolicyLossInputs extends GrpoLossInputs {
-  /** 1 where the sample's prompt has non-zero reward variance, `[B]` ({@link OffPolicyAdvantages.keep}). */
+  /** 1 where the sample's prompt has non-zero reward variance, `[B]` (the `group` estimator's `sampleMask`). */
   readonly keep?: Tensor;
 }
 
@@ -188,25 +128,35 @@ export function grpoOffPolicyLoss(
 }
 
 /**
- * The `grpo-offpolicy` objective over the core `LossInputs`: the zero-variance flags are expected
- * folded into `mask` (multiply {@link OffPolicyAdvantages.keep} in, row by row), which the `grpo`
- * aggregation then counts as zero rows in the denominator.
+ * The `grpo-offpolicy` objective over the core `LossInputs`. Its advantages (eq. 2) and zero-variance
+ * mask (eq. 8) are the `group` estimator's with this objective's ε and std ({@link advantage}, which a
+ * trainer uses unless its config names an estimator); the mask arrives folded into `mask`, which the
+ * `grpo` aggregation counts as zero rows in the denominator. Samples drawn by an older policy are
+ * importance-corrected against their own log α, so it accepts stale samples.
  */
 export class GrpoOffPolicyObjective implements Objective<Tensor> {
-  readonly name = "grpo-offpolicy";
+  readonly name: string = "grpo-offpolicy";
   readonly requires: readonly (keyof LossInputs<Tensor>)[];
   readonly options: ResolvedGrpoOffPolicyOptions;
   readonly samplerRefreshPeriod: number;
+  readonly acceptsStaleSamples = true;
+  /**
+   * Â = (r − μ)/sqrt(σ² + ε) over each prompt's samples, and the samples of zero-variance prompts
+   * masked out (arXiv 2505.22257 eq. 2 and 8), as a `group` estimator spec.
+   */
+  readonly advantage: PluginSpec;
 
   constructor(options: GrpoOffPolicyOptions = {}, field = "objective") {
     this.options = resolveGrpoOffPolicyOptions(options, field);
     this.samplerRefreshPeriod = this.options.samplerRefreshPeriod;
     this.requires = this.options.beta > 0 ? ["oldLogprobs", "refLogprobs", "mask"] : ["oldLogprobs", "mask"];
-  }
-
-  /** Advantages and zero-variance flags of one generation batch, with this objective's ε and std. */
-  advantages(rewards: ArrayLike<number>, groupIds: ArrayLike<number>): OffPolicyAdvantages {
-    return offPolicyGroupAdvantages(rewards, groupIds, this.options);
+    this.advantage = {
+      name: "group",
+      std: this.options.advantageStd,
+      epsilon: this.options.advantageEpsilon,
+      epsilonPlacement: "variance",
+      maskZeroVariance: this.options.maskZeroVariance,
+    };
   }
 
   loss(inputs: LossInputs<Tensor>): LossOutput<Tensor> {

@@ -266,6 +266,14 @@ export class GrpoObjective implements Objective<Tensor> {
     return grpoLoss(inputs, this.options);
   }
 
+  /**
+   * dapo divides by the step's global token count, so its micro-batch losses add up as they are; the
+   * other loss types divide by their own `gradientAccumulationSteps`, rescaled here to 1/microBatches.
+   */
+  accumulationWeight(microBatches: number): number {
+    return this.options.lossType === "dapo" ? 1 : this.options.gradientAccumulationSteps / microBatches;
+  }
+
   /** Tokens the loss counts: every token, but none of a truncated completion under overlong filtering. */
   countLossTokens(samples: readonly LossTokenCount[]): number {
     let n = 0;

@@ -34,8 +34,6 @@ export {
   type GrpoOffPolicyOptions,
   grpoOffPolicyDefaults,
   grpoOffPolicyLoss,
-  type OffPolicyAdvantages,
-  offPolicyGroupAdvantages,
   type ResolvedGrpoOffPolicyOptions,
   resolveGrpoOffPolicyOptions,
 } from "./grpo-offpolicy.js";

@@ -9,6 +9,13 @@ export interface AdvantageResult {
   readonly returns?: Float64Array;
   /** Per-token advantages of each sample, for estimators that are not constant over a completion. */
   readonly tokenAdvantages?: readonly Float64Array[];
+  /**
+   * 1 where the sample takes part in the loss, 0 where the estimator masks it out entirely, KL term
+   * included (off-policy GRPO's zero-variance mask, arXiv 2505.22257 eq. 8). A trainer multiplies it
+   * into the loss mask; masked samples still count in the objective's sample mean. Absent: every
+   * sample takes part.
+   */
+  readonly sampleMask?: Uint8Array;
   /** Diagnostics, e.g. the fraction of groups with zero reward std. */
   readonly metrics?: Readonly<Record<string, number>>;
 }

@@ -1,3 +1,4 @@
+import type { PluginSpec } from "../registry.js";
 import { token } from "../token.js";
 
 /**
@@ -107,6 +108,24 @@ export interface Objective<T = unknown> {
    * token counts.
    */
   countLossTokens?(samples: readonly LossTokenCount[]): number;
+  /**
+   * The factor a trainer multiplies each micro-batch's loss by when it accumulates the gradients of
+   * `microBatches` micro-batches into one optimiser step, so that they add up to the step's loss.
+   * Absent: 1/microBatches (each loss is a mean over its own micro-batch). A loss already divided by
+   * the step's global count ({@link LossInputs.numItemsInBatch}, TRL's dapo) returns 1.
+   */
+  accumulationWeight?(microBatches: number): number;
+  /**
+   * Whether the loss importance-corrects samples drawn by an older policy against their own sampling
+   * log-probs (`oldLogprobs` = log α), so a distributed trainer may use results up to its
+   * `maxStaleness` versions behind (off-policy GRPO). Absent: false, stale results are re-run.
+   */
+  readonly acceptsStaleSamples?: boolean;
+  /**
+   * The advantage estimator this objective is defined with (a plugin spec, e.g. off-policy GRPO's
+   * eq. 2 group advantages with its zero-variance mask), used by a trainer whose config names none.
+   */
+  readonly advantage?: PluginSpec;
   /**
    * Refresh the sampling policy every this many updates (off-policy GRPO's `v`); absent means every
    * update (on-policy).
