@@ -224,11 +224,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       throw error;
     });
     const { inputs } = job.data;
+    // A reward job is one prompt's group (rewards that normalise per group see all of it).
+    const options = { groupIds: inputs.map(() => 0) };
     if (isDetailedReward(reward)) {
-      const d = await reward.scoreDetailed(inputs);
+      const d = await reward.scoreDetailed(inputs, options);
       return { worker: id, total: [...d.total], components: d.components };
     }
-    const scores = await reward.score(inputs);
+    const scores = await reward.score(inputs, options);
     if (!Array.isArray(scores) || scores.length !== inputs.length) {
       throw new StateError(
         `reward "${reward.name}" returned ${Array.isArray(scores) ? scores.length : typeof scores} scores for ${inputs.length} completions`,
