@@ -18,7 +18,16 @@ export type {
   WeightReceiver,
   Weights,
 } from "./contracts/engine.js";
-export { Engine, SequenceSampler, SequenceScorer, type TrainablePolicy } from "./contracts/engine.js";
+export {
+  Engine,
+  type InferenceEngine,
+  type InferencePolicy,
+  isInferenceEngine,
+  type LanguageModelSpec,
+  SequenceSampler,
+  SequenceScorer,
+  type TrainablePolicy,
+} from "./contracts/engine.js";
 export type { Metrics } from "./contracts/metrics.js";
 export { Callback, MetricsSink } from "./contracts/metrics.js";
 export type {

@@ -119,6 +119,38 @@ export interface Engine extends Disposable {
   ready?(): Promise<unknown>;
 }
 
+/**
+ * A policy for rollouts and reference scoring, built by an engine from a model description and
+ * weights: it samples, scores and takes new weights after each optimiser step (the role vLLM plays
+ * beside FSDP in verl and OpenRLHF). Each engine plugin that can serve language models builds one.
+ */
+export interface InferencePolicy extends SequenceSampler, SequenceScorer, WeightReceiver {
+  /** The weights it samples with (a lagging off-policy sampler is checkpointed from them). */
+  getWeights(): Weights | Promise<Weights>;
+}
+
+/** Which language model to build: an architecture name and its shape, e.g. `{ architecture: "gpt", config }`. */
+export interface LanguageModelSpec {
+  /** The architecture, e.g. `"gpt"` (rlts's GPT-2-style model, `GptConfig`). */
+  readonly architecture: string;
+  /** The architecture's shape options. */
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Capability of an engine plugin: building {@link InferencePolicy} instances. A trainer picks the
+ * rollout engine by name from the registry and asks it for one; an architecture the engine does not
+ * serve is a `ConfigError` naming it.
+ */
+export interface InferenceEngine extends Engine {
+  createInferencePolicy(model: LanguageModelSpec, weights: Weights): Promise<InferencePolicy>;
+}
+
+/** Whether `engine` can build inference policies (implements {@link InferenceEngine}). */
+export function isInferenceEngine(engine: unknown): engine is InferenceEngine {
+  return typeof (engine as Partial<InferenceEngine> | null)?.createInferencePolicy === "function";
+}
+
 /** Injection token for the training {@link Engine}. */
 export const Engine = token<Engine>("@rlts/core/Engine");
 /** Injection token for the rollout {@link SequenceSampler}. */
