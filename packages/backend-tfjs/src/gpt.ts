@@ -1,16 +1,21 @@
 import {
-  assertInteger,
   ConfigError,
   createRng,
   type GenerateRequest,
   type GenerateResult,
-  type Rng,
   type ScoreRequest,
   type ScoreResult,
   type SequenceSampler,
   type SequenceScorer,
   ShapeError,
 } from "@rlts/core";
+import {
+  checkScoreTemperature,
+  type DecodeSteps,
+  type GptConfig,
+  generateCompletions,
+  resolveGptConfig,
+} from "@rlts/lm";
 import * as tf from "@tensorflow/tfjs-core";
 import type { AdamWOptions } from "./adamw.js";
 import { causalMask, fusedCausalAttention } from "./attention.js";
@@ -29,27 +34,8 @@ import {
   softmaxEntropy,
   tidyValue,
 } from "./ops.js";
-import { checkSamplingOptions, checkScoreTemperature, sampleFromLogits } from "./sampling.js";
 import { stripUndefined } from "./schedule.js";
 import { TrainableModel } from "./trainable.js";
-
-/** Shape of a {@link GptModel}. */
-export interface GptConfig {
-  /** Number of token ids. */
-  readonly vocabSize: number;
-  /** Longest sequence the position embedding covers. */
-  readonly contextLength: number;
-  /** Width of the residual stream. */
-  readonly dModel: number;
-  /** Number of transformer blocks. */
-  readonly nLayers: number;
-  /** Attention heads; must divide dModel. */
-  readonly nHeads: number;
-  /** Hidden width of each MLP. Default 4·dModel. */
-  readonly dFF?: number;
-  /** Use wteᵀ as the output projection instead of a separate `head.w`. Default false. */
-  readonly tieEmbeddings?: boolean;
-}
 
 /** Options of {@link GptModel}: its shape, the init seed and the optimiser. */
 export interface GptOptions extends GptConfig {
@@ -102,28 +88,10 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
   constructor(options: GptOptions) {
     super(options.optimizer);
     const o = { ...gptDefaults, ...stripUndefined(options) };
-    assertInteger("model.vocabSize", o.vocabSize, 2);
-    assertInteger("model.contextLength", o.contextLength, 1);
-    assertInteger("model.dModel", o.dModel, 1);
-    assertInteger("model.nLayers", o.nLayers, 0);
-    assertInteger("model.nHeads", o.nHeads, 1);
-    if (o.dModel % o.nHeads !== 0) {
-      throw new ConfigError("model.nHeads", o.nHeads, `use a divisor of dModel (${o.dModel})`);
-    }
-    const dFF = o.dFF ?? 4 * o.dModel;
-    assertInteger("model.dFF", dFF, 1);
-    this.config = {
-      vocabSize: o.vocabSize,
-      contextLength: o.contextLength,
-      dModel: o.dModel,
-      nLayers: o.nLayers,
-      nHeads: o.nHeads,
-      dFF,
-      tieEmbeddings: o.tieEmbeddings,
-    };
+    this.config = resolveGptConfig(o);
     this.kvCache = o.kvCache;
     const rng = createRng(o.seed);
-    const { vocabSize: V, contextLength: C, dModel: d, nLayers: L } = this.config;
+    const { vocabSize: V, contextLength: C, dModel: d, nLayers: L, dFF } = this.config;
     const std = o.initStd;
     // GPT-2 scales the init of the projections that write into the residual stream by 1/√(2L).
     const residualStd = std / Math.sqrt(2 * Math.max(1, L));
@@ -376,81 +344,59 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
   }
 
   /**
-   * Samples completions (the `SequenceSampler` capability). Every draw comes from `request.rng` in a
-   * fixed order (step by step, prompt by prompt), so a seed gives the same completions on every engine
-   * whose logits agree.
+   * Samples completions (the `SequenceSampler` capability) with `@rlts/lm`'s decode loop, which
+   * fixes the order of the draws (step by step, prompt by prompt), so a seed gives the same
+   * completions on every engine whose logits agree. This model supplies the logits: with the
+   * key/value cache a prefill and then one cached position per step, else (or once a sequence would
+   * outgrow the cache or the context) {@link lastLogits}.
    */
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     this.assertLive();
-    const sampling = checkSamplingOptions(request);
-    assertInteger("generate.maxNewTokens", request.maxNewTokens, 0);
-    if (!request.rng || typeof request.rng.next !== "function") {
-      throw new ConfigError(
-        "generate.rng",
-        request.rng,
-        "pass a seeded Rng (createRng(seed) from @rlts/core)",
-      );
-    }
-    const rng: Rng = request.rng;
-    const stop = new Set(request.stopTokens ?? []);
-    request.prompts.forEach((p, i) => {
-      this.checkTokens(`prompts[${i}]`, p);
-    });
-    const tokens = request.prompts.map((p) => Array.from(p));
-    const completions: number[][] = request.prompts.map(() => []);
-    const logprobs: number[][] = request.prompts.map(() => []);
-    const stopped = request.prompts.map(() => false);
+    return generateCompletions(request, this.config.vocabSize, this.decodeSteps());
+  }
+
+  /** The logits {@link generate} samples from; the cache lives until `release`. */
+  private decodeSteps(): DecodeSteps {
     const C = this.config.contextLength;
-    const B = tokens.length;
-    const longest = Math.max(0, ...tokens.map((t) => t.length));
     // The cache holds positions [0, capacity); a sequence that would outgrow it (or the context, where
     // the uncached path starts cropping) switches the remaining steps to the uncached path.
     let cache: KvCache | undefined;
-    let next: Float32Array[] | undefined;
-    if (
-      this.kvCache &&
-      request.maxNewTokens > 0 &&
-      B > 0 &&
-      tokens.every((t) => t.length >= 1) &&
-      longest <= C
-    ) {
-      ({ cache, logits: next } = this.prefill(tokens, Math.min(C, longest + request.maxNewTokens)));
-    }
-    try {
-      for (let step = 0; step < request.maxNewTokens; step++) {
-        const active = tokens.map((_, i) => i).filter((i) => !stopped[i]);
-        if (active.length === 0) break;
-        // With the cache, `next` holds every sequence's logits; without it, only the active ones'.
-        const logits = next ?? this.lastLogits(active.map((i) => Int32Array.from(tokens[i])));
-        active.forEach((i, a) => {
-          const { token, logprob } = sampleFromLogits(logits[next ? i : a], sampling, rng);
-          tokens[i].push(token);
-          completions[i].push(token);
-          logprobs[i].push(logprob);
-          if (stop.has(token)) stopped[i] = true;
-        });
-        next = undefined;
-        if (cache && step + 1 < request.maxNewTokens) {
-          const positions = tokens.map((t) => t.length - 1);
-          if (positions.every((pos, i) => stopped[i] || pos < cache!.capacity)) {
-            next = this.decodeStep(
+    const uncached = (sequences: readonly (readonly number[])[], active: readonly number[]) =>
+      this.lastLogits(active.map((i) => Int32Array.from(sequences[i])));
+    return {
+      prefill: (prompts, maxNewTokens) => {
+        const longest = Math.max(...prompts.map((t) => t.length));
+        if (!this.kvCache || longest > C)
+          return uncached(
+            prompts,
+            prompts.map((_, i) => i),
+          );
+        const { cache: kept, logits } = this.prefill(prompts, Math.min(C, longest + maxNewTokens));
+        cache = kept;
+        return logits;
+      },
+      extend: (sequences, active) => {
+        if (cache) {
+          const live = new Set(active);
+          const positions = sequences.map((t) => t.length - 1);
+          if (positions.every((pos, i) => !live.has(i) || pos < cache!.capacity)) {
+            // Finished sequences go through the step too (at a clamped position); their rows are unread.
+            const all = this.decodeStep(
               cache,
-              tokens.map((t) => t[t.length - 1]),
+              sequences.map((t) => t[t.length - 1]),
               positions.map((pos) => Math.min(pos, cache!.capacity - 1)),
             );
-          } else {
-            disposeCache(cache);
-            cache = undefined;
+            return active.map((i) => all[i]);
           }
+          disposeCache(cache);
+          cache = undefined;
         }
-      }
-    } finally {
-      if (cache) disposeCache(cache);
-    }
-    return {
-      completions: completions.map((c) => Int32Array.from(c)),
-      logprobs: logprobs.map((l) => Float32Array.from(l)),
-      stopped,
+        return uncached(sequences, active);
+      },
+      release: () => {
+        if (cache) disposeCache(cache);
+        cache = undefined;
+      },
     };
   }
 
@@ -460,7 +406,7 @@ export class GptModel extends TrainableModel implements SequenceScorer, Sequence
    * Padding sits after each prompt, so causal attention never lets a prompt see it.
    */
   private prefill(
-    prompts: readonly number[][],
+    prompts: readonly (readonly number[])[],
     capacity: number,
   ): { cache: KvCache; logits: Float32Array[] } {
     const B = prompts.length;

@@ -1,4 +1,21 @@
-export { type SampledActions, sampleActions } from "./action-sampling.js";
+// Engine-independent pieces that moved to @rlts/lm, re-exported so imports from this package keep working.
+export {
+  type ActionHead,
+  CharTokenizer,
+  type CharTokenizerJson,
+  type CharTokenizerOptions,
+  checkSamplingOptions,
+  checkScoreTemperature,
+  type GptConfig,
+  logSoftmax64,
+  type SampledActions,
+  type SamplingOptions,
+  sampleActions,
+  sampleFromLogits,
+  samplingDistribution,
+  specialTokens,
+  temperatureScaled,
+} from "@rlts/lm";
 export { AdamW, type AdamWOptions, type AdamWState, adamWDefaults } from "./adamw.js";
 export {
   CHECKPOINT_MAGIC,
@@ -18,12 +35,11 @@ export {
   TfjsEngine,
   timeMs,
 } from "./engine.js";
-export { type GptConfig, GptModel, type GptOptions, gptDefaults, type SequenceLogProbs } from "./gpt.js";
+export { GptModel, type GptOptions, gptDefaults, type SequenceLogProbs } from "./gpt.js";
 export { registerGradients } from "./gradients.js";
 export { normalInit, orthogonalInit } from "./init.js";
 export {
   type ActionBatch,
-  type ActionHead,
   type ActResult,
   type EvaluateResult,
   MlpPolicy,
@@ -48,25 +64,10 @@ export {
 export { ParameterSet } from "./parameters.js";
 export { register } from "./register.js";
 export {
-  checkSamplingOptions,
-  checkScoreTemperature,
-  logSoftmax64,
-  type SamplingOptions,
-  sampleFromLogits,
-  samplingDistribution,
-  temperatureScaled,
-} from "./sampling.js";
-export {
   type LrDecay,
   type LrScheduleOptions,
   learningRateAt,
   lrScheduleDefaults,
   resolveSchedule,
 } from "./schedule.js";
-export {
-  CharTokenizer,
-  type CharTokenizerJson,
-  type CharTokenizerOptions,
-  specialTokens,
-} from "./tokenizer.js";
 export { type LossFn, TrainableModel } from "./trainable.js";

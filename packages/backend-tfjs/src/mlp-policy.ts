@@ -7,24 +7,14 @@ import {
   type Rng,
   ShapeError,
 } from "@rlts/core";
+import { type ActionHead, sampleActions } from "@rlts/lm";
 import * as tf from "@tensorflow/tfjs-core";
-import { sampleActions } from "./action-sampling.js";
 import type { AdamWOptions } from "./adamw.js";
 import { orthogonalInit } from "./init.js";
 import { logSoftmax, tidyValue } from "./ops.js";
 import { flattenGradients } from "./parameters.js";
 import { stripUndefined } from "./schedule.js";
 import { TrainableModel } from "./trainable.js";
-
-/** The action distribution of an {@link MlpPolicy}. */
-export type ActionHead =
-  | { readonly type: "categorical"; readonly n: number }
-  | {
-      readonly type: "gaussian";
-      readonly dim: number;
-      /** Initial value of the state-independent log σ. Default 0. */
-      readonly initLogStd?: number;
-    };
 
 /** Options of {@link MlpPolicy}. */
 export interface MlpPolicyOptions {

@@ -1,15 +1,12 @@
 import "reflect-metadata";
-import { ConfigError, createContainer, createPlugin, createRng } from "@rlts/core";
+import { ConfigError, createContainer, createPlugin } from "@rlts/core";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import {
   type AdamWOptions,
-  CharTokenizer,
   learningRateAt,
   register,
   resolveSchedule,
-  sampleFromLogits,
-  samplingDistribution,
   selectEngine,
   TrainableModel,
 } from "../src/index.js";
@@ -119,69 +116,5 @@ describe("AdamW", () => {
     );
     expect(model.getFlatParams()).toEqual(before);
     model.dispose();
-  });
-});
-
-describe("sampling", () => {
-  // logits log([1, 2, 4, 1]) give probabilities [1/8, 1/4, 1/2, 1/8].
-  const logits = [0, Math.log(2), Math.log(4), 0];
-  const d = (o: object) => [...samplingDistribution(logits, { temperature: 1, topK: 0, topP: 1, ...o })];
-
-  it("applies temperature, top-k and top-p as worked by hand", () => {
-    expect(d({})).toEqual([0.125, 0.25, 0.5, 0.125].map((p) => expect.closeTo(p, 12)));
-    expect(d({ topK: 2 })).toEqual([0, 1 / 3, 2 / 3, 0].map((p) => expect.closeTo(p, 12)));
-    // Sorted masses 0.5, 0.25, …: 0.5 < 0.6, 0.75 ≥ 0.6, so tokens 2 and 1 stay.
-    expect(d({ topP: 0.6 })).toEqual([0, 1 / 3, 2 / 3, 0].map((p) => expect.closeTo(p, 12)));
-    expect(d({ topP: 0.5 })).toEqual([0, 0, 1, 0]);
-    // T = 2 takes square roots: [1, √2, 2, 1]/(4 + √2).
-    const z = 4 + Math.SQRT2;
-    expect(d({ temperature: 2 })).toEqual(
-      [1 / z, Math.SQRT2 / z, 2 / z, 1 / z].map((p) => expect.closeTo(p, 12)),
-    );
-    expect(d({ temperature: 0 })).toEqual([0, 0, 1, 0]);
-  });
-
-  it("returns the log-probability under the untempered softmax when greedy", () => {
-    const { token, logprob } = sampleFromLogits(logits, { temperature: 0, topK: 0, topP: 1 }, createRng(0));
-    expect(token).toBe(2);
-    expect(logprob).toBeCloseTo(Math.log(0.5), 12);
-  });
-
-  it("returns the log-probability under softmax(z/T) when sampling at temperature T (TRL)", () => {
-    // Logits [2, 1, 0], T = 0.7: z/T = [20/7, 10/7, 0], so log p(0) = −log(1 + e^(−10/7) + e^(−20/7))
-    // = −log(1.29710) = −0.26013 (TRL `logits / temperature`); the untempered value would be −0.40761.
-    // u < p(0) = 0.77092 draws token 0; a seed whose first draw is below it is found by search.
-    const z = [2, 1, 0];
-    let seed = 0;
-    while (createRng(seed).next() >= 0.77) seed++;
-    const { token, logprob } = sampleFromLogits(z, { temperature: 0.7, topK: 0, topP: 1 }, createRng(seed));
-    expect(token).toBe(0);
-    expect(logprob).toBeCloseTo(-Math.log(1 + Math.exp(-10 / 7) + Math.exp(-20 / 7)), 12);
-    expect(logprob).toBeCloseTo(-0.26013, 5);
-    // Top-k truncation is not part of the reported log-prob: softmax(z/T) before truncation.
-    const k1 = sampleFromLogits(z, { temperature: 0.7, topK: 1, topP: 1 }, createRng(seed));
-    expect(k1.logprob).toBeCloseTo(logprob, 12);
-  });
-});
-
-describe("CharTokenizer", () => {
-  const tok = CharTokenizer.fromText("cab", { multiCharTokens: ["<think>", "</think>"] });
-
-  it("puts specials first, then multi-character tokens, then sorted characters", () => {
-    expect(tok.vocab).toEqual(["<pad>", "<bos>", "<eos>", "<unk>", "<think>", "</think>", "a", "b", "c"]);
-  });
-
-  it("matches multi-character tokens greedily and maps unknown characters to <unk>", () => {
-    const ids = tok.encode("a<think>b</think>z", { bos: true, eos: true });
-    expect([...ids]).toEqual([1, 6, 4, 7, 5, 3, 2]);
-    expect(tok.decode(ids)).toBe("<bos>a<think>b</think><unk><eos>");
-    expect(tok.decode(ids, { skipSpecial: true })).toBe("a<think>b</think>");
-  });
-
-  it("round-trips through JSON and rejects bad vocabularies and ids", () => {
-    const back = CharTokenizer.fromJSON(JSON.parse(JSON.stringify(tok)));
-    expect(back.vocab).toEqual(tok.vocab);
-    expect(() => new CharTokenizer(["a", "b"])).toThrow(/tokenizer\.vocab\[0\]/);
-    expect(() => tok.decode([99])).toThrow(/ids\[0\]/);
   });
 });
