@@ -1,6 +1,5 @@
-import type { GptConfig } from "@rlts/backend-tfjs";
 import { type Engine, StateError, type Weights } from "@rlts/core";
-import type { MlpArchitecture } from "./mlp-export.js";
+import type { GptConfig, MlpArchitecture } from "@rlts/lm";
 import { type GptModelFiles, OnnxGpt } from "./onnx-gpt.js";
 import { OnnxMlpPolicy } from "./onnx-mlp-policy.js";
 import { type SessionOptions, sessionDefaults } from "./session.js";

@@ -1,9 +1,6 @@
-import type { GptConfig } from "@rlts/backend-tfjs";
-import { assertInteger, ConfigError, type NamedTensor, ShapeError, type Weights } from "@rlts/core";
+import { ConfigError, type NamedTensor, ShapeError, type Weights } from "@rlts/core";
+import { type FullGptConfig, type GptConfig, resolveGptConfig } from "@rlts/lm";
 import { GraphBuilder, ONNX_OPSET } from "./onnx-graph.js";
-
-/** A GPT shape with every field filled in (backend-tfjs `GptModel.config`). */
-export type FullGptConfig = Required<GptConfig>;
 
 /** Options of {@link exportGpt}. */
 export interface GptExportOptions {
@@ -29,32 +26,6 @@ export const GPT_KV_CACHE_KEY = "rlts.gpt.kvCache";
 const LN_EPS = 1e-5;
 /** Additive bias of masked attention scores, as backend-tfjs (−1e9 before the softmax). */
 const MASK_VALUE = 1e9;
-
-/** Fills in defaults and validates a GPT config (the same rules as backend-tfjs `GptModel`). */
-export function resolveGptConfig(config: GptConfig): FullGptConfig {
-  if (config == null || typeof config !== "object") {
-    throw new ConfigError("model", config, "pass { vocabSize, contextLength, dModel, nLayers, nHeads }");
-  }
-  assertInteger("model.vocabSize", config.vocabSize, 2);
-  assertInteger("model.contextLength", config.contextLength, 1);
-  assertInteger("model.dModel", config.dModel, 1);
-  assertInteger("model.nLayers", config.nLayers, 0);
-  assertInteger("model.nHeads", config.nHeads, 1);
-  if (config.dModel % config.nHeads !== 0) {
-    throw new ConfigError("model.nHeads", config.nHeads, `use a divisor of dModel (${config.dModel})`);
-  }
-  const dFF = config.dFF ?? 4 * config.dModel;
-  assertInteger("model.dFF", dFF, 1);
-  return {
-    vocabSize: config.vocabSize,
-    contextLength: config.contextLength,
-    dModel: config.dModel,
-    nLayers: config.nLayers,
-    nHeads: config.nHeads,
-    dFF,
-    tieEmbeddings: config.tieEmbeddings ?? false,
-  };
-}
 
 /** Names and shapes of the GPT weights, in backend-tfjs `parameterNames` order (README "GPT weights"). */
 export function gptWeightShapes(config: FullGptConfig): [string, number[]][] {

@@ -1,20 +1,25 @@
+// The model descriptions these take live in @rlts/lm (shared with backend-tfjs), re-exported here.
+export {
+  type FullGptConfig,
+  type GptConfig,
+  type MlpArchitecture,
+  type MlpPolicyLike,
+  resolveGptConfig,
+} from "@rlts/lm";
 export { OnnxEngine, type OnnxEngineOptions, onnxEngineDefaults } from "./engine.js";
 export {
   checkWeights,
   exportGpt,
-  type FullGptConfig,
   GPT_CONFIG_KEY,
   GPT_KV_CACHE_KEY,
   type GptExportOptions,
   gptExportDefaults,
   gptWeightShapes,
-  resolveGptConfig,
 } from "./gpt-export.js";
 export {
   checkMlpArchitecture,
   exportMlpPolicy,
   MLP_CONFIG_KEY,
-  type MlpArchitecture,
   mlpArchitecture,
   mlpWeightShapes,
 } from "./mlp-export.js";

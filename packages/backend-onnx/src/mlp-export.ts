@@ -1,16 +1,13 @@
-import type { MlpPolicy, MlpPolicyOptions } from "@rlts/backend-tfjs";
 import { assertInteger, assertOneOf, ConfigError, type Weights } from "@rlts/core";
+import type { MlpArchitecture, MlpPolicyLike } from "@rlts/lm";
 import { checkWeights } from "./gpt-export.js";
 import { GraphBuilder, ONNX_OPSET } from "./onnx-graph.js";
-
-/** The architecture of a backend-tfjs `MlpPolicy` (its `options`, without init seed or optimiser). */
-export type MlpArchitecture = Required<Omit<MlpPolicyOptions, "optimizer" | "seed">>;
 
 /** Metadata key holding the JSON MLP architecture in exported files. */
 export const MLP_CONFIG_KEY = "rlts.mlp.config";
 
-/** The architecture of a live backend-tfjs policy. */
-export function mlpArchitecture(policy: MlpPolicy): MlpArchitecture {
+/** The architecture of a live policy (a backend-tfjs `MlpPolicy`, or anything with its `options`). */
+export function mlpArchitecture(policy: MlpPolicyLike): MlpArchitecture {
   const { obsDim, action, hidden, activation, valueHead, sharedTrunk } = policy.options;
   return { obsDim, action, hidden: [...hidden], activation, valueHead, sharedTrunk };
 }

@@ -1,13 +1,4 @@
 import {
-  checkSamplingOptions,
-  checkScoreTemperature,
-  type GptConfig,
-  logSoftmax64,
-  sampleFromLogits,
-  temperatureScaled,
-} from "@rlts/backend-tfjs";
-import {
-  assertInteger,
   ConfigError,
   type GenerateRequest,
   type GenerateResult,
@@ -20,16 +11,19 @@ import {
   type WeightReceiver,
   type Weights,
 } from "@rlts/core";
-import type * as ort from "onnxruntime-node";
 import {
-  checkWeights,
-  exportGpt,
+  checkScoreTemperature,
+  type DecodeSteps,
   type FullGptConfig,
-  GPT_CONFIG_KEY,
-  GPT_KV_CACHE_KEY,
-  gptWeightShapes,
+  type GptConfig,
+  generateCompletions,
+  type LogitRows,
+  logSoftmax64,
   resolveGptConfig,
-} from "./gpt-export.js";
+  temperatureScaled,
+} from "@rlts/lm";
+import type * as ort from "onnxruntime-node";
+import { checkWeights, exportGpt, GPT_CONFIG_KEY, GPT_KV_CACHE_KEY, gptWeightShapes } from "./gpt-export.js";
 import {
   decodeOnnxModel,
   extractStoredWeights,
@@ -81,9 +75,9 @@ function gptFile(file: OnnxModelFile, kvCache: boolean): FullGptConfig {
  * same step for every sequence, padding columns are masked out by `attention_mask`, and each token's
  * `position_ids` entry is its index in its own sequence (pads get 0). Every step feeds one new token per
  * sequence, so all sequences of the batch share one cache tensor per layer; finished sequences feed
- * `<pad>` at a masked column until they are half the batch, when their rows are dropped. Draws come from `request.rng` in backend-tfjs's order (step by step,
- * unfinished prompts in order) through backend-tfjs's own `sampleFromLogits`, so a seed gives the same
- * tokens on both engines when the logits agree.
+ * `<pad>` at a masked column until they are half the batch, when their rows are dropped. The draws are
+ * `@rlts/lm`'s decode loop (`generateCompletions`, which backend-tfjs's `GptModel.generate` runs too),
+ * so a seed gives the same tokens on both engines when the logits agree.
  */
 export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver {
   private feeds: Record<string, ort.Tensor> = {};
@@ -288,69 +282,37 @@ export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver 
   }
 
   /**
-   * Samples completions with batched prefill and incremental KV-cache decoding. Prompts longer than the
-   * context keep their last `contextLength` tokens; once a sequence would pass the context the
-   * remaining steps recompute each window with the full graph (backend-tfjs's crop), so results match.
+   * Samples completions with batched prefill and incremental KV-cache decoding, through `@rlts/lm`'s
+   * decode loop (the order of the draws, stop tokens, the result). Prompts longer than the context
+   * keep their last `contextLength` tokens; once a sequence would pass the context the remaining
+   * steps recompute each window with the full graph (backend-tfjs's crop), so results match.
    */
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     this.assertLive();
-    const sampling = checkSamplingOptions(request);
-    assertInteger("generate.maxNewTokens", request.maxNewTokens, 0);
-    if (!request.rng || typeof request.rng.next !== "function") {
-      throw new ConfigError(
-        "generate.rng",
-        request.rng,
-        "pass a seeded Rng (createRng(seed) from @rlts/core)",
-      );
-    }
-    if (!Array.isArray(request.prompts)) {
-      throw new ConfigError("generate.prompts", request.prompts, "pass an array of Int32Array prompts");
-    }
-    const rng = request.rng;
-    const stop = new Set(request.stopTokens ?? []);
+    return generateCompletions(request, this.config.vocabSize, this.decodeSteps());
+  }
+
+  /** The logits {@link generate} samples from: a KV cache over the decode graph, the full graph past the context. */
+  private decodeSteps(): DecodeSteps {
     const C = this.config.contextLength;
     const V = this.config.vocabSize;
-    const B = request.prompts.length;
-    request.prompts.forEach((p, i) => {
-      this.checkTokens(`prompts[${i}]`, p);
-      if (p.length === 0)
-        throw new ConfigError(`prompts[${i}]`, p, "use a prompt of at least one token (e.g. <bos>)");
-    });
-    const tokens: number[][] = request.prompts.map((p) => Array.from(p as ArrayLike<number>));
-    const completions: number[][] = tokens.map(() => []);
-    const logprobs: number[][] = tokens.map(() => []);
-    const stopped = tokens.map(() => false);
-    if (B === 0 || request.maxNewTokens === 0) return this.result(completions, logprobs, stopped);
-
-    // Prefill: left-pad the (cropped) prompts to the longest.
-    const windows = request.prompts.map((p) => (p.length > C ? p.subarray(p.length - C) : p));
-    const Lmax = Math.max(...windows.map((w) => w.length));
-    const ids = new Int32Array(B * Lmax);
-    const pos = new Int32Array(B * Lmax);
-    const mask = new Int32Array(B * Lmax);
-    const nextPos = new Int32Array(B);
-    windows.forEach((w, b) => {
-      const offset = Lmax - w.length;
-      ids.set(w, b * Lmax + offset);
-      for (let t = 0; t < w.length; t++) {
-        pos[b * Lmax + offset + t] = t;
-        mask[b * Lmax + offset + t] = 1;
-      }
-      nextPos[b] = w.length;
-    });
     const { nLayers: L, nHeads: H, dModel: d } = this.config;
     const dh = d / H;
     // The cache holds every token ever fed: the padded prompts, then one column per later step. Its
     // shape stays [rows, H, capacity, dh]; columns not yet written are masked out by attention_mask.
     // Row r holds prompt live[r]; rows of finished prompts are dropped once they are half the batch.
-    const capacity = Lmax + request.maxNewTokens - 1;
-    const rowSize = H * capacity * dh;
-    let R = B;
-    let live = Array.from({ length: B }, (_, b) => b);
-    const rowIndex = Int32Array.from(live);
-    let cacheMask = new Int32Array(B * capacity);
-    let caches: Float32Array[] = Array.from({ length: 2 * L }, () => new Float32Array(B * rowSize));
+    // Everything is sized by prefill.
+    let capacity = 0;
+    let rowSize = 0;
+    let R = 0;
+    let live: number[] = [];
+    let rowIndex = new Int32Array(0);
+    let nextPos = new Int32Array(0);
+    let cacheMask = new Int32Array(0);
+    let caches: Float32Array[] = [];
     let past: Record<string, ort.Tensor> = {};
+    let column = 0;
+    let cached = true;
     const bindPast = () => {
       past = {};
       for (let l = 0; l < L; l++) {
@@ -358,7 +320,6 @@ export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver 
         past[`past_value.${l}`] = floatTensor(caches[2 * l + 1], [R, H, capacity, dh]);
       }
     };
-    bindPast();
     const runDecode = async (
       stepIds: Int32Array,
       stepPos: Int32Array,
@@ -401,7 +362,7 @@ export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver 
       return result.logits.data as Float32Array;
     };
     /** Drops the rows of finished prompts from the cache, keeping the others in prompt order. */
-    const compact = () => {
+    const compact = (stopped: readonly boolean[]) => {
       const keep = live.filter((b) => !stopped[b]);
       const nextCaches = caches.map(() => new Float32Array(keep.length * rowSize));
       const nextMask = new Int32Array(keep.length * capacity);
@@ -421,48 +382,64 @@ export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver 
       R = keep.length;
       bindPast();
     };
-    // Prefill: every prompt token at once.
-    const prefill = await runDecode(ids, pos, mask, Lmax, 0);
-    let column = Lmax;
-    let rowOf = (b: number) => prefill.subarray((b * Lmax + Lmax - 1) * V, (b * Lmax + Lmax) * V);
-    let cached = true;
-    for (let step = 0; step < request.maxNewTokens; step++) {
-      let active = 0;
-      for (let b = 0; b < B; b++) {
-        if (stopped[b]) continue;
-        const { token, logprob } = sampleFromLogits(rowOf(b), sampling, rng);
-        tokens[b].push(token);
-        completions[b].push(token);
-        logprobs[b].push(logprob);
-        if (stop.has(token)) stopped[b] = true;
-        else active++;
-      }
-      if (active === 0 || step === request.maxNewTokens - 1) break;
-      if (cached && nextPos.some((p, b) => !stopped[b] && p >= C)) cached = false;
-      if (!cached) {
+    return {
+      prefill: async (prompts, maxNewTokens): Promise<LogitRows> => {
+        // Left-pad the (cropped) prompts to the longest and run them all at once.
+        const B = prompts.length;
+        const windows = prompts.map((p) => (p.length > C ? p.slice(p.length - C) : p));
+        const Lmax = Math.max(...windows.map((w) => w.length));
+        const ids = new Int32Array(B * Lmax);
+        const pos = new Int32Array(B * Lmax);
+        const mask = new Int32Array(B * Lmax);
+        nextPos = new Int32Array(B);
+        windows.forEach((w, b) => {
+          const offset = Lmax - w.length;
+          ids.set(w, b * Lmax + offset);
+          for (let t = 0; t < w.length; t++) {
+            pos[b * Lmax + offset + t] = t;
+            mask[b * Lmax + offset + t] = 1;
+          }
+          nextPos[b] = w.length;
+        });
+        capacity = Lmax + maxNewTokens - 1;
+        rowSize = H * capacity * dh;
+        R = B;
+        live = Array.from({ length: B }, (_, b) => b);
+        rowIndex = Int32Array.from(live);
+        cacheMask = new Int32Array(B * capacity);
+        caches = Array.from({ length: 2 * L }, () => new Float32Array(B * rowSize));
+        bindPast();
+        const logits = await runDecode(ids, pos, mask, Lmax, 0);
+        column = Lmax;
+        return windows.map((_, b) => logits.subarray((b * Lmax + Lmax - 1) * V, (b * Lmax + Lmax) * V));
+      },
+      extend: async (sequences, active): Promise<LogitRows> => {
+        const stopped = sequences.map(() => true);
+        for (const b of active) stopped[b] = false;
+        if (cached && nextPos.some((p, b) => !stopped[b] && p >= C)) cached = false;
         // Past the context: recompute the cropped windows of the unfinished sequences (no cache).
-        const unfinished = tokens.map((_, b) => b).filter((b) => !stopped[b]);
-        const rows = await this.lastLogits(unfinished.map((b) => Int32Array.from(tokens[b])));
-        const byIndex = new Map(unfinished.map((b, a) => [b, rows[a]]));
-        rowOf = (b: number) => byIndex.get(b) ?? new Float32Array(V);
-        continue;
-      }
-      if (2 * active <= R) compact();
-      // Finished sequences still in the batch feed <pad> at a masked column; their outputs are unread.
-      const stepIds = new Int32Array(R);
-      const stepPos = new Int32Array(R);
-      const stepMask = new Int32Array(R);
-      live.forEach((b, r) => {
-        if (stopped[b]) return;
-        stepIds[r] = tokens[b][tokens[b].length - 1];
-        stepPos[r] = nextPos[b]++;
-        stepMask[r] = 1;
-      });
-      const logitsData = await runDecode(stepIds, stepPos, stepMask, 1, column);
-      column++;
-      rowOf = (b: number) => logitsData.subarray(rowIndex[b] * V, (rowIndex[b] + 1) * V);
-    }
-    return this.result(completions, logprobs, stopped);
+        if (!cached) return this.lastLogits(active.map((b) => Int32Array.from(sequences[b])));
+        if (2 * active.length <= R) compact(stopped);
+        // Finished sequences still in the batch feed <pad> at a masked column; their outputs are unread.
+        const stepIds = new Int32Array(R);
+        const stepPos = new Int32Array(R);
+        const stepMask = new Int32Array(R);
+        live.forEach((b, r) => {
+          if (stopped[b]) return;
+          const seq = sequences[b];
+          stepIds[r] = seq[seq.length - 1];
+          stepPos[r] = nextPos[b]++;
+          stepMask[r] = 1;
+        });
+        const logits = await runDecode(stepIds, stepPos, stepMask, 1, column);
+        column++;
+        return active.map((b) => logits.subarray(rowIndex[b] * V, (rowIndex[b] + 1) * V));
+      },
+      release: () => {
+        caches = [];
+        past = {};
+      },
+    };
   }
 
   /** Next-token logits after each sequence, cropped to the last `contextLength` tokens (backend-tfjs `lastLogits`). */
@@ -471,14 +448,6 @@ export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver 
     const windows = sequences.map((s) => (s.length > C ? s.subarray(s.length - C) : s));
     const rows = await this.logits(windows);
     return rows.map((r) => r[r.length - 1]);
-  }
-
-  private result(completions: number[][], logprobs: number[][], stopped: boolean[]): GenerateResult {
-    return {
-      completions: completions.map((c) => Int32Array.from(c)),
-      logprobs: logprobs.map((l) => Float32Array.from(l)),
-      stopped,
-    };
   }
 
   private weightFeeds(): Record<string, ort.Tensor> {

@@ -1,14 +1,8 @@
-import { sampleActions } from "@rlts/backend-tfjs";
 import { ConfigError, type Rng, ShapeError, StateError, type WeightReceiver, type Weights } from "@rlts/core";
+import { type MlpArchitecture, sampleActions } from "@rlts/lm";
 import type * as ort from "onnxruntime-node";
 import { checkWeights } from "./gpt-export.js";
-import {
-  checkMlpArchitecture,
-  exportMlpPolicy,
-  MLP_CONFIG_KEY,
-  type MlpArchitecture,
-  mlpWeightShapes,
-} from "./mlp-export.js";
+import { checkMlpArchitecture, exportMlpPolicy, MLP_CONFIG_KEY, mlpWeightShapes } from "./mlp-export.js";
 import { extractStoredWeights, OnnxModelFileError, readOnnxModelFile } from "./model-file.js";
 import { createSession, floatTensor, type SessionOptions } from "./session.js";
 

@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { CharTokenizer, type CharTokenizerJson } from "@rlts/backend-tfjs";
 import {
   assertInteger,
   assertOneOf,
@@ -11,6 +10,7 @@ import {
   ShapeError,
   StateError,
 } from "@rlts/core";
+import { CharTokenizer, type CharTokenizerJson } from "@rlts/lm";
 import type * as ort from "onnxruntime-node";
 import { type OnnxModelFile, readOnnxModelFile } from "./model-file.js";
 import { createSession, int64Tensor, type SessionOptions } from "./session.js";
@@ -23,7 +23,7 @@ export interface OnnxRewardModelOptions extends SessionOptions {
   /** Path of the ONNX model: token ids int64 [B, T] (+ optional attention mask) → score [B] or [B, 1]. */
   readonly path: string;
   /**
-   * How text becomes ids: a backend-tfjs `CharTokenizer`, its JSON (`tokenizer.toJSON()`), the path of
+   * How text becomes ids: a `CharTokenizer` (`@rlts/lm`, also exported by backend-tfjs), its JSON (`tokenizer.toJSON()`), the path of
    * that JSON, or a function.
    */
   readonly tokenizer: CharTokenizer | CharTokenizerJson | TokenizeFn | string;
