@@ -43,10 +43,13 @@ export class PluginNotFoundError extends RltsError {
     readonly kind: string,
     readonly pluginName: string,
     readonly known: readonly string[],
+    /** The config field that named it, when known (`rollout.engine`, `trainer.objective`). */
+    readonly field?: string,
   ) {
+    const names = known.map((n) => JSON.stringify(n)).join(", ");
     super(
-      `no ${kind} plugin named ${JSON.stringify(pluginName)}; known ${kind} plugins: ${
-        known.length ? known.map((n) => JSON.stringify(n)).join(", ") : "(none registered)"
+      `${field ? `${field}: got ${JSON.stringify(pluginName)}; use one of ${names || "(none registered)"}: ` : ""}no ${kind} plugin named ${JSON.stringify(pluginName)}; known ${kind} plugins: ${
+        known.length ? names : "(none registered)"
       }. Register it with registry.register("${kind}", name, factory) or load its package under plugins:`,
     );
   }

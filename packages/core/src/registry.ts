@@ -263,14 +263,17 @@ export function createPlugin<K extends PluginKind>(
   field: string = kind,
 ): PluginTypes[K] {
   const registry = getRegistry(container);
-  if (typeof spec === "string") return registry.create(kind, spec, {}, container);
-  if (spec == null || typeof spec !== "object" || typeof spec.name !== "string") {
+  if (
+    spec == null ||
+    (typeof spec !== "string" && (typeof spec !== "object" || typeof spec.name !== "string"))
+  ) {
     throw new ConfigError(
       `${field}.name`,
       spec,
       `name a ${kind} plugin: one of ${registry.list(kind).join(", ")}`,
     );
   }
-  const { name, ...options } = spec;
+  const { name, ...options } = typeof spec === "string" ? { name: spec } : spec;
+  if (!registry.has(kind, name)) throw new PluginNotFoundError(kind, name, registry.list(kind), field);
   return registry.create(kind, name, options, container);
 }
