@@ -1,4 +1,11 @@
-import { type Engine, StateError, type Weights } from "@rlts/core";
+import {
+  ConfigError,
+  type InferenceEngine,
+  type InferencePolicy,
+  type LanguageModelSpec,
+  StateError,
+  type Weights,
+} from "@rlts/core";
 import type { GptConfig, MlpArchitecture } from "@rlts/lm";
 import { type GptModelFiles, OnnxGpt } from "./onnx-gpt.js";
 import { OnnxMlpPolicy } from "./onnx-mlp-policy.js";
@@ -14,7 +21,7 @@ export const onnxEngineDefaults = sessionDefaults;
  * The onnxruntime-node inference engine: opens GPT and MLP models with its session settings and
  * releases every session it opened on {@link dispose}. It cannot train (no gradients in onnxruntime).
  */
-export class OnnxEngine implements Engine {
+export class OnnxEngine implements InferenceEngine {
   /** The registry name. */
   readonly name = "onnx";
   /** onnxruntime-node runs on the CPU execution provider. */
@@ -27,6 +34,17 @@ export class OnnxEngine implements Engine {
   /** A GPT from backend-tfjs weights, exported in memory. */
   async createGpt(config: GptConfig, weights: Weights): Promise<OnnxGpt> {
     return this.own(await OnnxGpt.create(config, weights, this.options));
+  }
+
+  /**
+   * An inference policy for rollouts and reference scoring (the `InferenceEngine` capability): a GPT
+   * (`architecture: "gpt"`) exported in memory with a KV cache, fed `weights`.
+   */
+  async createInferencePolicy(model: LanguageModelSpec, weights: Weights): Promise<InferencePolicy> {
+    if (model.architecture !== "gpt") {
+      throw new ConfigError("model.architecture", model.architecture, 'the onnx engine serves "gpt" models');
+    }
+    return this.createGpt(model.config as unknown as GptConfig, weights);
   }
 
   /** A GPT from the two exported files. */

@@ -2,13 +2,13 @@ import {
   ConfigError,
   type GenerateRequest,
   type GenerateResult,
+  type InferencePolicy,
   type ScoreRequest,
   type ScoreResult,
   type SequenceSampler,
   type SequenceScorer,
   ShapeError,
   StateError,
-  type WeightReceiver,
   type Weights,
 } from "@rlts/core";
 import {
@@ -79,7 +79,7 @@ function gptFile(file: OnnxModelFile, kvCache: boolean): FullGptConfig {
  * `@rlts/lm`'s decode loop (`generateCompletions`, which backend-tfjs's `GptModel.generate` runs too),
  * so a seed gives the same tokens on both engines when the logits agree.
  */
-export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver {
+export class OnnxGpt implements InferencePolicy {
   private feeds: Record<string, ort.Tensor> = {};
   private disposed = false;
   private readonly shapes: [string, number[]][];
@@ -182,6 +182,19 @@ export class OnnxGpt implements SequenceScorer, SequenceSampler, WeightReceiver 
       feeds[name] = floatTensor(checked.get(name)!.data.slice(), shape);
     this.feeds = feeds;
     this.weightsReady = true;
+  }
+
+  /**
+   * The weights it samples with: read-only views of its feeds (no copy; {@link setWeights} replaces
+   * the feeds rather than writing into them, so a view stays what it was when taken).
+   */
+  getWeights(): Weights {
+    this.weightFeeds();
+    return new Map(
+      this.shapes.map(
+        ([name, shape]) => [name, { shape, data: this.feeds[name].data as Float32Array }] as const,
+      ),
+    );
   }
 
   /**

@@ -1,5 +1,15 @@
-import { assertOneOf, ConfigError, type Engine, StateError } from "@rlts/core";
+import {
+  assertOneOf,
+  ConfigError,
+  type InferenceEngine,
+  type InferencePolicy,
+  type LanguageModelSpec,
+  StateError,
+  type Weights,
+} from "@rlts/core";
+import type { GptConfig } from "@rlts/lm";
 import * as tf from "@tensorflow/tfjs-core";
+import { GptModel } from "./gpt.js";
 import { registerGradients } from "./gradients.js";
 
 /** Which tfjs backend to run on; "auto" tries them fastest first. */
@@ -78,12 +88,13 @@ export function timeMs(fn: () => void, clock: "wall" | "cpu" = "wall"): number {
  * (already started) or from the registry (`engine: { name: "tfjs", prefer: "auto" }`, then
  * `await engine.ready()`).
  */
-export class TfjsEngine implements Engine {
+export class TfjsEngine implements InferenceEngine {
   /** The registry name. */
   readonly name = "tfjs";
   private chosen: { device: string; reason: string } | undefined;
   private starting: Promise<this> | undefined;
   private disposed = false;
+  private readonly owned = new Set<GptModel>();
   private readonly prefer: EnginePreference;
   private readonly log: (message: string) => void;
 
@@ -136,6 +147,28 @@ export class TfjsEngine implements Engine {
     return (2 * m * k * n) / best / 1e6;
   }
 
+  /**
+   * An inference policy for rollouts and reference scoring (the `InferenceEngine` capability): a
+   * separate `GptModel` (`architecture: "gpt"`) holding `weights`, so an off-policy sampler can lag the
+   * trained policy. Freed by its own `dispose()` or by this engine's.
+   */
+  async createInferencePolicy(model: LanguageModelSpec, weights: Weights): Promise<InferencePolicy> {
+    if (this.disposed) throw new StateError("tfjs engine: used after dispose()");
+    if (model.architecture !== "gpt") {
+      throw new ConfigError("model.architecture", model.architecture, 'the tfjs engine serves "gpt" models');
+    }
+    await this.ready();
+    const gpt = new GptModel({ ...(model.config as unknown as GptConfig) });
+    try {
+      gpt.setWeights(weights, "weights");
+    } catch (error) {
+      gpt.dispose();
+      throw error;
+    }
+    this.owned.add(gpt);
+    return gpt;
+  }
+
   /** tfjs memory counters (numTensors, numBytes), for leak checks. */
   memory(): tf.MemoryInfo {
     return tf.memory();
@@ -147,6 +180,8 @@ export class TfjsEngine implements Engine {
    */
   dispose(): void {
     this.disposed = true;
+    for (const model of this.owned) if (!model.isDisposed) model.dispose();
+    this.owned.clear();
   }
 
   /** Whether {@link dispose} was called. */
