@@ -15,19 +15,26 @@ export {
 } from "./config/load-config.js";
 export { type GrpoConfig, type GrpoConfigInput, grpoConfigSchema } from "./config/schema.js";
 export { type EvaluateOptions, evaluateGreedy } from "./evaluate.js";
-export { type EvaluateCheckpointOptions, evaluateCheckpoint } from "./grpo/evaluate-checkpoint.js";
-export { type AccumulatedStepResult, accumulatedStep } from "./grpo/grad-accumulation.js";
 export {
+  type BuildRunOptions,
+  buildGrpoRun,
   createReward,
   createRunContainer,
   createTask,
+  type GrpoRun,
+} from "./grpo/build-run.js";
+export { type EvaluateCheckpointOptions, evaluateCheckpoint } from "./grpo/evaluate-checkpoint.js";
+export {
+  componentScores,
   evaluateGreedyAccuracy,
   type GreedyAccuracyOptions,
   type GrpoEvaluation,
+} from "./grpo/evaluation.js";
+export { type AccumulatedStepResult, accumulatedStep } from "./grpo/grad-accumulation.js";
+export {
   type GrpoRunResult,
   GrpoTrainer,
   type GrpoTrainerOptions,
-  RewardError,
   type StepTiming,
   TrainingStepError,
 } from "./grpo/grpo-trainer.js";
@@ -38,11 +45,12 @@ export {
   readModelMetadata,
   saveModelCheckpoint,
 } from "./grpo/model-io.js";
-export { OnnxRolloutEngine, type RolloutEngine, TfjsRolloutEngine } from "./grpo/rollout-engine.js";
+export { type BatchRewards, RewardError, scoreBatch } from "./grpo/rewards.js";
 export {
   checkpointPath,
   JsonlWriter,
   listCheckpointSteps,
+  RunFiles,
   runFileNames,
   truncateJsonlAfter,
 } from "./grpo/run-files.js";
@@ -54,3 +62,10 @@ export {
   type ResolvedOnPolicyOptions,
   resolveOnPolicyOptions,
 } from "./options.js";
+export {
+  MetricMeans,
+  runUpdatePhase,
+  type StepReport,
+  type UpdatePhaseOptions,
+  type UpdatePhaseResult,
+} from "./update/update-phase.js";

@@ -3,9 +3,10 @@ import { parseArgs } from "node:util";
 import { RltsError } from "@rlts/core";
 import { loadConfig } from "../config/load-config.js";
 import type { GrpoConfig } from "../config/schema.js";
+import { createRunContainer } from "../grpo/build-run.js";
 import { loadDistributed } from "../grpo/distributed.js";
 import { evaluateCheckpoint } from "../grpo/evaluate-checkpoint.js";
-import { createRunContainer, GrpoTrainer } from "../grpo/grpo-trainer.js";
+import { GrpoTrainer } from "../grpo/grpo-trainer.js";
 import { type ProgressMode, ProgressReporter, resolveProgressMode } from "./progress.js";
 
 /** Where the CLI writes and which signals it listens to (a test passes its own). */

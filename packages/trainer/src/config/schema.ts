@@ -53,10 +53,12 @@ const optimizerSchema = z.strictObject({
 
 const rolloutSchema = z.strictObject({
   /**
-   * Which engine samples completions and scores the reference: `onnx` (onnxruntime with a KV cache, the
-   * default) or `tfjs` (a copy of the policy: the fallback where onnxruntime-node cannot load).
+   * The engine plugin that samples completions and scores the reference, by name (an `engine` plugin
+   * that builds inference policies): `onnx` (onnxruntime with a KV cache, the default), `tfjs` (a copy
+   * of the policy: the fallback where onnxruntime-node cannot load), or a third-party one, with options
+   * as `{ name, ...options }`.
    */
-  engine: z.enum(["onnx", "tfjs"]).prefault("onnx"),
+  engine: pluginSpec.prefault("onnx"),
   /** Prompts per step. */
   promptsPerStep: int(1).prefault(8),
   /** G: completions per prompt. */
@@ -167,7 +169,8 @@ export const grpoConfigSchema = z.strictObject({
   rollout: rolloutSchema.prefault({}),
   /** One reward plugin, or a list of them (combined by `composite` with each component logged). */
   reward: z.union([pluginSpec, z.array(pluginSpec).min(1)]),
-  advantage: pluginSpec.prefault("group"),
+  /** The advantage estimator; default: the one the objective is defined with, else `group`. */
+  advantage: pluginSpec.optional(),
   objective: pluginSpec.prefault("grpo"),
   train: trainSchema,
   reference: referenceSchema.prefault({}),

@@ -3,13 +3,8 @@ import { ConfigError } from "@rlts/core";
 import type { DependencyContainer } from "tsyringe";
 import { parseConfig } from "../config/load-config.js";
 import type { GrpoConfig } from "../config/schema.js";
-import {
-  createReward,
-  createRunContainer,
-  createTask,
-  evaluateGreedyAccuracy,
-  type GrpoEvaluation,
-} from "./grpo-trainer.js";
+import { createReward, createRunContainer, createTask } from "./build-run.js";
+import { evaluateGreedyAccuracy, type GrpoEvaluation } from "./evaluation.js";
 import { loadModelCheckpoint } from "./model-io.js";
 
 /** Options of {@link evaluateCheckpoint}. */

@@ -83,3 +83,41 @@ export async function pruneCheckpoints(runDir: string, keep: number): Promise<vo
 export async function ensureRunDir(runDir: string): Promise<void> {
   await mkdir(join(runDir, runFileNames.checkpoints), { recursive: true });
 }
+
+/** The JSONL files of a run folder, opened for appending. */
+export class RunFiles {
+  readonly metrics: JsonlWriter;
+  readonly samples: JsonlWriter;
+  readonly timings: JsonlWriter;
+  readonly evaluations: JsonlWriter;
+
+  private constructor(runDir: string) {
+    this.metrics = new JsonlWriter(join(runDir, runFileNames.metrics));
+    this.samples = new JsonlWriter(join(runDir, runFileNames.samples));
+    this.timings = new JsonlWriter(join(runDir, runFileNames.timings));
+    this.evaluations = new JsonlWriter(join(runDir, runFileNames.evaluations));
+  }
+
+  /**
+   * Creates the run folder and opens its files: a fresh run starts them empty; a run resumed at
+   * `resumedStep` drops the lines logged after it (the resumed run logs those steps again).
+   */
+  static async open(runDir: string, resumedStep: number | undefined): Promise<RunFiles> {
+    await ensureRunDir(runDir);
+    const files = new RunFiles(runDir);
+    for (const writer of files.all()) {
+      if (resumedStep === undefined) await rm(writer.path, { force: true });
+      else await truncateJsonlAfter(writer.path, resumedStep);
+    }
+    return files;
+  }
+
+  /** Writes every buffered line. */
+  async flush(): Promise<void> {
+    for (const writer of this.all()) await writer.flush();
+  }
+
+  private all(): JsonlWriter[] {
+    return [this.metrics, this.samples, this.timings, this.evaluations];
+  }
+}

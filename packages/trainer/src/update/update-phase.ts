@@ -38,9 +38,15 @@ export interface UpdatePhaseOptions {
   readonly objective: Pick<Objective, "stopBeforeStep" | "stopAfterEpoch">;
   /** The minibatch's loss metrics without an optimiser step, for `stopBeforeStep`. */
   readonly probe: (minibatch: Int32Array) => Metrics | Promise<Metrics>;
-  /** One optimiser step on the minibatch; returns the metrics to average over the phase. */
-  readonly step: (minibatch: Int32Array) => Metrics | Promise<Metrics>;
+  /**
+   * One optimiser step on the minibatch; returns the metrics to average over the phase (several
+   * reports, e.g. one per accumulated micro-batch, each count once).
+   */
+  readonly step: (minibatch: Int32Array) => StepReport | Promise<StepReport>;
 }
+
+/** The metrics of one optimiser step: one report or several. */
+export type StepReport = Metrics | readonly Metrics[];
 
 /** What {@link runUpdatePhase} did. */
 export interface UpdatePhaseResult {
@@ -71,8 +77,10 @@ export async function runUpdatePhase(o: UpdatePhaseOptions): Promise<UpdatePhase
         stoppedEarly = true;
         break;
       }
-      last = await o.step(minibatch);
-      means.add(last);
+      const report = await o.step(minibatch);
+      const reports: readonly Metrics[] = Array.isArray(report) ? report : [report as Metrics];
+      for (const r of reports) means.add(r);
+      last = Object.assign({}, ...reports);
       optimizerSteps++;
     }
     if (!stoppedEarly && o.objective.stopAfterEpoch?.(last)) stoppedEarly = true;

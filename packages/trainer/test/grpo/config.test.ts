@@ -26,10 +26,18 @@ describe("GRPO config validation", () => {
   });
 
   it("names the dotted field and the allowed values of an enum", () => {
-    const error = validationError({ ...tinyConfig("run"), rollout: { engine: "vllm" } });
-    expect(error.field).toBe("rollout.engine");
-    expect(error.message).toContain('rollout.engine: got "vllm"; use one of "onnx", "tfjs"');
+    const error = validationError({ ...tinyConfig("run"), prompt: { split: "dev" } });
+    expect(error.field).toBe("prompt.split");
+    expect(error.message).toContain('prompt.split: got "dev"; use one of "train", "test"');
     expect(error).toBeInstanceOf(ConfigError);
+  });
+
+  it("takes the rollout engine by plugin name, and names the field and the known engines otherwise", async () => {
+    // rollout.engine is an engine plugin (built-in onnx and tfjs, or a third party's), not a fixed enum.
+    const config = parseConfig({ ...tinyConfig(await tempRunDir()), rollout: { engine: "vllm" } });
+    const error = await GrpoTrainer.create(config, { log: () => {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PluginNotFoundError);
+    expect((error as Error).message).toContain('rollout.engine: got "vllm"; use one of "onnx", "tfjs"');
   });
 
   it("names a misspelt option by its full path", () => {

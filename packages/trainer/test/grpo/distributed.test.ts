@@ -252,8 +252,10 @@ describe("distributed GRPO: learner, redis-server and three `rlts worker` proces
     const metrics = readJsonl(join(dir, "metrics.jsonl"));
     for (const m of metrics) {
       expect(m["distributed/dead_letter_groups"]).toBe(2);
-      // Abstentions count as reward 0 for the whole group: no spread, so zero group-relative advantage.
-      expect(m.reward).toBe(0);
+      // Dead-lettered groups abstain: every completion is left out of the reward statistics (a mean
+      // over nothing is not logged) and gets advantage 0.
+      expect(m.reward).toBeUndefined();
+      expect(m["reward/abstained"]).toBe(1);
       expect(m["advantage/std"]).toBe(0);
       expect(Number.isFinite(m.loss)).toBe(true);
     }
