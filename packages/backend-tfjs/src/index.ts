@@ -41,6 +41,7 @@ export { normalInit, orthogonalInit } from "./init.js";
 export {
   type ActionBatch,
   type ActResult,
+  type DistributionSnapshot,
   type EvaluateResult,
   MlpPolicy,
   type MlpPolicyOptions,

@@ -371,6 +371,26 @@ export class MlpPolicy extends TrainableModel {
   }
 
   /**
+   * The policy's action distributions at `obs` as they are now (head outputs and, for a Gaussian head,
+   * log σ), kept until `dispose()`: π_old for {@link meanKl} after the parameters move (TRPO).
+   */
+  distributionSnapshot(obs: ObservationBatch): DistributionSnapshot {
+    const out = tf.keep(tf.tidy(() => this.headOutput(obs)));
+    const logStd =
+      this.options.action.type === "gaussian"
+        ? (tf.keep(tf.clone(this.params.get("pi.logStd"))) as tf.Tensor1D)
+        : undefined;
+    return {
+      out,
+      logStd,
+      dispose: () => {
+        out.dispose();
+        logStd?.dispose();
+      },
+    };
+  }
+
+  /**
    * The mean KL(π_old‖π_θ) over `obs` as a scalar tensor, with π_old given by its head outputs
    * (categorical logits or Gaussian means, [B, n], plus log σ) captured earlier with
    * {@link headOutput}. TRPO's line search checks it against δ.
@@ -399,4 +419,14 @@ export class MlpPolicy extends TrainableModel {
     );
     return tf.mean(tf.sum(kl, -1)) as tf.Scalar;
   }
+}
+
+/** π_old's action distributions captured by {@link MlpPolicy.distributionSnapshot}. */
+export interface DistributionSnapshot {
+  /** Head outputs [B, n]: categorical logits or Gaussian means. */
+  readonly out: tf.Tensor2D;
+  /** log σ of a Gaussian head. */
+  readonly logStd?: tf.Tensor1D;
+  /** Frees the kept tensors. */
+  dispose(): void;
 }

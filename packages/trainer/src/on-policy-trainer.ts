@@ -523,10 +523,8 @@ export class OnPolicyTrainer {
   ): Record<string, number> {
     const policy = this.policy;
     const names = policy.policyParameterNames;
-    const oldOut = tf.tidy(() => policy.headOutput(obs));
-    const oldLogStd = policy.parameterNames.includes("pi.logStd")
-      ? (tf.clone(policy.variable("pi.logStd")) as tf.Tensor1D)
-      : undefined;
+    // π_old: the action distributions before the step, for the KL of the line search.
+    const old = policy.distributionSnapshot(obs);
     let metrics: Readonly<Record<string, number>> = {};
     const lossFn = () => {
       const ev = policy.evaluate(obs, actions);
@@ -544,8 +542,7 @@ export class OnPolicyTrainer {
       setParams: (p) => policy.setFlatParams(p, names),
       loss: () => policy.lossValue(lossFn),
       gradient: () => policy.flatGradient(lossFn, names).gradient,
-      meanKl: () =>
-        policy.lossValue(() => policy.meanKl(obs, { out: oldOut as tf.Tensor2D, logStd: oldLogStd })),
+      meanKl: () => policy.lossValue(() => policy.meanKl(obs, old)),
       fisherVectorProduct: (v) => policy.fisherVectorProduct(obs, v),
     };
     try {
@@ -554,8 +551,7 @@ export class OnPolicyTrainer {
       const step = (this.objective.trustRegionStep as NonNullable<Objective["trustRegionStep"]>)(problem);
       return { ...before, ...step.metrics, accepted: step.accepted ? 1 : 0 };
     } finally {
-      oldOut.dispose();
-      oldLogStd?.dispose();
+      old.dispose();
     }
   }
 
