@@ -8,8 +8,9 @@ export const truncationModes: readonly TruncationMode[] = ["bootstrap", "termina
 
 /**
  * Which bootstrap values a rollout actually reads: V(final observation) at every step that is truncated
- * but not terminated (`terminated` wins, FORMULAS §2), and V(s_T) for each env whose last step did not
- * end its episode. Used to fail with a clear message before the maths when such a value is missing.
+ * but not terminated (`terminated` wins: a terminal state has no future value to bootstrap), and V(s_T)
+ * for each env whose last step did not end its episode. Used to fail with a clear message before the
+ * maths when such a value is missing.
  */
 export function bootstrapNeeds(
   numSteps: number,

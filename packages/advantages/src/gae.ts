@@ -127,16 +127,16 @@ export function gaeKernel(input: GaeArrays, options: GaeOptions): GaeResult {
       const i = row + e;
       let nextNonTerminal = 1;
       let done = 0;
-      // next_v_t: V(final obs) if truncated, V(s_T) at the buffer end, else V(s_{t+1}) (FORMULAS §2).
+      // next_v_t: V(final obs) if truncated, V(s_T) at buffer end, else V(s_{t+1})  (SB3 `collect_rollouts`).
       let nextValue: number;
       if (terminated[i] !== 0) {
-        // terminated wins over truncated: no bootstrap (FORMULAS §2).
+        // terminated wins over truncated: a terminal state has no future value to bootstrap.
         nextNonTerminal = 0;
         done = 1;
         nextValue = 0;
       } else if (truncated[i] !== 0) {
         done = 1;
-        // "terminal" mode is CleanRL ppo.py: next_done = terminations | truncations (FORMULAS §2).
+        // "terminal" mode is CleanRL ppo.py: next_done = terminations | truncations.
         if (bootstrapTruncation) nextValue = finiteAt("truncationValues", truncationValues, i);
         else {
           nextNonTerminal = 0;
@@ -144,13 +144,13 @@ export function gaeKernel(input: GaeArrays, options: GaeOptions): GaeResult {
         }
       } else if (t === T - 1) nextValue = finiteAt("lastValues", lastValues, e);
       else nextValue = values[i + E];
-      // δ_t = r_t + γ(1 − terminated_t)·next_v_t − V(s_t)  (GAE paper §3; FORMULAS §2).
+      // δ_t = r_t + γ(1 − terminated_t)·next_v_t − V(s_t)  (Schulman et al. 2016, GAE §3; PPO eq. 12).
       const delta = rewards[i] + gamma * nextNonTerminal * nextValue - values[i];
       // A_t = δ_t + γλ(1 − done_t)·A_{t+1}, A_T := 0  (GAE paper eq. 16; SB3 compute_returns_and_advantage).
       const gae = delta + gamma * lambda * (1 - done) * lastGae[e];
       lastGae[e] = gae;
       advantages[i] = gae;
-      // R_t = A_t + V(s_t)  (TD(λ) target; CleanRL & SB3, FORMULAS §2).
+      // R_t = A_t + V(s_t)  (TD(λ) target; CleanRL ppo.py `returns = advantages + values`).
       returns[i] = gae + values[i];
     }
   }

@@ -129,7 +129,7 @@ function processKernel(
     if (stats.constant[g] === 1) continue;
     const s = stepSizes[g] > dof ? Math.sqrt(stats.sumSq[g] / (stepSizes[g] - dof)) : 0;
     const denominator = scaleDenominator(s, scaling);
-    // r̃_i^{index(j)} = (r_i^{index(j)} − mean(R))/std(R)  (DeepSeekMath §4.1.3; ε as in §3 of FORMULAS).
+    // r̃_i^{index(j)} = (r_i^{index(j)} − mean(R))/std(R)  (DeepSeekMath §4.1.3; ε as in `group`).
     if (denominator !== 0) normalizedRewards[j] = (process.rewards[j] - stats.mean[g]) / denominator;
   }
   const tokenAdvantages = Array.from(process.lengths, (length) => new Float64Array(length));

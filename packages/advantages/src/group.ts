@@ -64,7 +64,7 @@ export function resolveGroupOptions(
   };
 }
 
-/** The denominator std + ε, or sqrt(std² + ε) (FORMULAS §3 table; §10.1). */
+/** The denominator std + ε (TRL grpo_trainer.py), or sqrt(std² + ε) (arXiv 2505.22257 eq. 2). */
 export function scaleDenominator(s: number, options: GroupAdvantageOptions): number {
   return options.epsilonPlacement === "std" ? s + options.epsilon : Math.sqrt(s * s + options.epsilon);
 }

@@ -34,7 +34,7 @@ export interface ReturnsOptions {
   readonly gamma: number;
   /**
    * Bootstrap where an episode did not end in a terminal state: from V(final observation) at a
-   * truncated step and from V(s_T) at the end of the buffer (FORMULAS §1, Spinning Up `finish_path`).
+   * truncated step and from V(s_T) at the end of the buffer (Spinning Up `GAEBuffer.finish_path(last_val)`).
    * Default true. `false` cuts the return there (as if terminal): biased, but needs no value function,
    * which is what plain REINFORCE on complete episodes does.
    */
@@ -116,7 +116,7 @@ function returnsKernel(input: ReturnsArrays, options: ReturnsOptions): ReturnsRe
   const truncationValues = input.truncationValues ?? emptyValues;
   const lastValues = input.lastValues ?? emptyValues;
   const returns = new Float64Array(T * E);
-  // G_{t+1} of each env while walking backwards; G_T := V(s_T) or 0 (FORMULAS §1).
+  // G_{t+1} of each env while walking backwards; G_T := V(s_T) or 0 (Spinning Up `finish_path(last_val)`).
   const nextReturn = new Float64Array(E);
   for (let t = T - 1; t >= 0; t--) {
     const row = t * E;
@@ -124,14 +124,14 @@ function returnsKernel(input: ReturnsArrays, options: ReturnsOptions): ReturnsRe
       const i = row + e;
       const isTerminated = terminated[i] !== 0;
       const isTruncated = truncated[i] !== 0;
-      // c_t = 0 if terminated, V(s_final,t) if truncated, G_{t+1} otherwise (FORMULAS §1).
+      // c_t = 0 if terminated, V(s_final,t) if truncated, G_{t+1} otherwise  (SB3 `collect_rollouts`).
       let continuation = 0;
       if (!isTerminated) {
         if (isTruncated) continuation = bootstrap ? finiteAt("truncationValues", truncationValues, i) : 0;
         else if (t === T - 1) continuation = bootstrap ? finiteAt("lastValues", lastValues, e) : 0;
         else continuation = nextReturn[e];
       }
-      // G_t = r_t + γ·c_t  (Spinning Up discount_cumsum, FORMULAS §1).
+      // G_t = r_t + γ·c_t  (Spinning Up vpg/core.py `discount_cumsum`).
       const G = rewards[i] + gamma * continuation;
       returns[i] = G;
       nextReturn[e] = G;
@@ -140,7 +140,7 @@ function returnsKernel(input: ReturnsArrays, options: ReturnsOptions): ReturnsRe
   const advantages = Float64Array.from(returns);
   if (options.baseline) {
     const values = input.values!;
-    // A_t = G_t − V(s_t), V not differentiated (FORMULAS §1, REINFORCE with baseline).
+    // A_t = G_t − V(s_t), V not differentiated (Sutton & Barto 2018 §13.4, REINFORCE with baseline).
     for (let i = 0; i < advantages.length; i++) advantages[i] = returns[i] - values[i];
   }
   if (options.normalize) {
@@ -150,8 +150,8 @@ function returnsKernel(input: ReturnsArrays, options: ReturnsOptions): ReturnsRe
 }
 
 /**
- * Discounted returns-to-go G_t of one env's T steps (FORMULAS §1), with the optional baseline G − V and
- * whole-trajectory normalisation.
+ * Discounted returns-to-go G_t of one env's T steps (Spinning Up VPG's reward-to-go), with the optional
+ * baseline G − V and whole-trajectory normalisation.
  */
 export function computeReturns(input: ReturnsInput, options: Partial<ReturnsOptions> = {}): ReturnsResult {
   const resolved = resolveReturnsOptions(options);

@@ -8,8 +8,8 @@ export function mean(x: ArrayLike<number>): number {
 }
 
 /**
- * Standard deviation of `x` around `m` (FORMULAS §0): population `sqrt(Σ(x−m)²/n)` or sample
- * `sqrt(Σ(x−m)²/(n−1))`. A single value has sample std 0 here, as TRL forces it (FORMULAS §3).
+ * Standard deviation of `x` around `m`: population `sqrt(Σ(x−m)²/n)` or sample
+ * `sqrt(Σ(x−m)²/(n−1))`. A single value has sample std 0 here, as TRL forces it (grpo_trainer.py).
  */
 export function std(x: ArrayLike<number>, m: number, kind: StdKind): number {
   const n = x.length;
@@ -36,7 +36,7 @@ export interface NormalizeSettings {
 
 /**
  * Whole-buffer advantage normalisation `(A − mean)/(std + ε)` in place (Spinning Up `GAEBuffer.get`:
- * population std, no ε; CleanRL/SB3 per minibatch: sample std + 1e-8, FORMULAS §1–2).
+ * population std, no ε; CleanRL/SB3 per minibatch: sample std + 1e-8).
  * One value is left unchanged (SB3 skips normalising a batch of one, where 0/0 would follow); an
  * all-equal batch becomes exactly 0 instead of rounding noise divided by rounding noise.
  */
@@ -48,7 +48,7 @@ export function normalizeInPlace(a: Float64Array, settings: NormalizeSettings): 
   }
   const m = mean(a);
   const s = std(a, m, settings.std);
-  // Â = (A − mean)/(std + ε), FORMULAS §1 (Spinning Up mpi_statistics_scalar) and §2 (CleanRL norm_adv).
+  // Â = (A − mean)/(std + ε)  (Spinning Up `mpi_statistics_scalar`; CleanRL ppo.py `norm_adv`).
   const denom = s + settings.epsilon;
   for (let i = 0; i < a.length; i++) a[i] = (a[i] - m) / denom;
 }

@@ -6,7 +6,7 @@ import { type KlEstimator, klEstimators } from "./kl.js";
 import { assertBoolean, assertKnownOptions, assertNumber, stripUndefined } from "./options.js";
 import { requireInput, type Tensor } from "./tensor-ops.js";
 
-/** Options of the `grpo-offpolicy` objective (Mroueh et al., arXiv 2505.22257v2; FORMULAS §6). */
+/** Options of the `grpo-offpolicy` objective (Mroueh et al., arXiv 2505.22257v2). */
 export interface GrpoOffPolicyOptions {
   /** ε of the clip of π_θ/α (the paper's practical form with π_k/α ≈ 1, eq. 6). Default 0.2 (TRL). */
   readonly epsilon?: number;
@@ -84,10 +84,10 @@ export interface GrpoOffPolicyLossInputs extends GrpoLossInputs {
 }
 
 /**
- * Off-policy GRPO's loss (FORMULAS §6, eq. 6–8), token-level as in the paper's TRL-based code:
- * −E_x 1[σ ≠ 0]·(E_{y~α} min(π/α·Â, clip(π/α, 1−ε, 1+ε)·Â) − β·KL(π‖π_ref)). The ratio is against the
- * sampling policy α (`oldLogprobs`, required). Masked prompts contribute 0 and still count in the mean
- * over samples (the `grpo` aggregation), which with equal group sizes is E_x.
+ * Off-policy GRPO's loss (Mroueh et al. arXiv 2505.22257 eq. 6–8), token-level as in the paper's
+ * TRL-based code: −E_x 1[σ ≠ 0]·(E_{y~α} min(π/α·Â, clip(π/α, 1−ε, 1+ε)·Â) − β·KL(π‖π_ref)). The
+ * ratio is against the sampling policy α (`oldLogprobs`, required). Masked prompts contribute 0 and
+ * still count in the mean over samples (the `grpo` aggregation), which with equal group sizes is E_x.
  */
 export function grpoOffPolicyLoss(
   inputs: GrpoOffPolicyLossInputs,

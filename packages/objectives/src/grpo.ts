@@ -14,18 +14,19 @@ import {
   type Tensor,
 } from "./tensor-ops.js";
 
-/** TRL's GRPO loss aggregations (FORMULAS §5.2). */
+/** TRL's GRPO loss aggregations (`GRPOConfig.loss_type`). */
 export type GrpoLossType = "grpo" | "bnpo" | "dr_grpo" | "dapo";
 
 /** Every {@link GrpoLossType}, for option validation. */
 export const grpoLossTypes: readonly GrpoLossType[] = ["grpo", "bnpo", "dr_grpo", "dapo"];
 
-/** Options of {@link grpoLoss} and the `grpo` objective. Defaults follow current TRL (FORMULAS §5.2). */
+/** Options of {@link grpoLoss} and the `grpo` objective. Defaults follow current TRL `GRPOConfig`. */
 export interface GrpoOptions {
   /**
-   * How per-token losses are averaged (FORMULAS §5.2): `grpo` mean over sequences of per-sequence token
-   * means; `bnpo` token mean of the micro-batch; `dr_grpo` token sum / (B·maxCompletionLength); `dapo`
-   * (default, TRL since 2025-08) token sum / numItemsInBatch, the token count of the whole generation batch.
+   * How per-token losses are averaged (TRL grpo_trainer.py `_compute_loss`): `grpo` mean over sequences
+   * of per-sequence token means; `bnpo` token mean of the micro-batch; `dr_grpo` token sum /
+   * (B·maxCompletionLength); `dapo` (default, TRL since 2025-08) token sum / numItemsInBatch, the token
+   * count of the whole generation batch.
    */
   readonly lossType?: GrpoLossType;
   /** β of the KL penalty to π_ref in the loss. Default 0 (TRL since 2025-05; DeepSeekMath used 0.04). */
@@ -37,7 +38,7 @@ export interface GrpoOptions {
   /** ε_high of the clip (DAPO clip-higher uses 0.28). Default: `epsilon`. */
   readonly epsilonHigh?: number;
   /**
-   * `token` (default): per-token ratio ρ_{i,t}. `sequence` (GSPO, FORMULAS §5.4): the length-normalised
+   * `token` (default): per-token ratio ρ_{i,t}. `sequence` (GSPO, arXiv 2507.18071): the length-normalised
    * sequence ratio s_i, applied per token as sg[s_i]·π_θ(o_{i,t})/sg[π_θ(o_{i,t})].
    */
   readonly importanceSampling?: "token" | "sequence";
@@ -127,8 +128,8 @@ export interface GrpoLossInputs {
 }
 
 /**
- * The GRPO loss (DeepSeekMath eq. 3–4 as TRL `GRPOTrainer._compute_loss` implements it, FORMULAS
- * §5.1–5.4): ℓ_{i,t} = −min(ρ·Â, clip(ρ, 1−ε_low, 1+ε_high)·Â) + β·KL_{i,t}, aggregated by `lossType`.
+ * The GRPO loss (DeepSeekMath eq. 3–4 as TRL `GRPOTrainer._compute_loss` implements it):
+ * ℓ_{i,t} = −min(ρ·Â, clip(ρ, 1−ε_low, 1+ε_high)·Â) + β·KL_{i,t}, aggregated by `lossType`.
  * Metrics: `clip_ratio/low_mean`, `clip_ratio/high_mean`, `clip_ratio/region_mean`, `kl` (masked
  * mean of the chosen estimator, when `refLogprobs` is given), `entropy`, `loss`.
  */
@@ -162,36 +163,36 @@ export function grpoLoss(inputs: GrpoLossInputs, options: GrpoOptions = {}): Los
   const loss = tf.tidy(() => {
     let m = mask ?? tf.onesLike(logprobs);
     if (o.maskTruncatedCompletions && truncated) {
-      // DAPO overlong filtering: m_{i,t} ← m_{i,t}·(1 − truncated_i) (FORMULAS §3, §5.3; TRL mask_truncated_completions)
+      // DAPO overlong filtering: m_{i,t} ← m_{i,t}·(1 − truncated_i)  (TRL `mask_truncated_completions`)
       m = tf.mul(m, tf.sub(1, tf.reshape(truncated, [B, 1])));
     }
-    // π_old := sg[π_θ] without stored old log-probs (FORMULAS §5.2, TRL)
+    // π_old := sg[π_θ] without stored old log-probs  (TRL `_compute_loss`, `old_per_token_logps`)
     const old = oldLogprobs ?? stopGradient(logprobs);
-    // log ρ_{i,t} = log π_θ − log π_old (FORMULAS §5.1)
+    // log ρ_{i,t} = log π_θ − log π_old  (DeepSeekMath (arXiv 2402.03300) eq. 3)
     const logRatio = tf.sub(logprobs, old);
     const tokensPerRow = tf.maximum(tf.sum(m, 1, true), 1);
     let logWeight: Tensor;
     let seqLogWeight: Tensor | undefined;
     if (o.importanceSampling === "sequence") {
-      // log s_i = (1/|o_i|) Σ_t m·log ρ_{i,t} (FORMULAS §5.4, GSPO eq. 7)
+      // log s_i = (1/|o_i|) Σ_t m·log ρ_{i,t}  (GSPO, arXiv 2507.18071 eq. 7)
       seqLogWeight = tf.div(tf.sum(tf.mul(logRatio, m), 1, true), tokensPerRow);
-      // GSPO-token: log s_{i,t} = sg[log s_i] + log π_θ(o_{i,t}) − sg[log π_θ(o_{i,t})] (FORMULAS §5.4)
+      // GSPO-token: log s_{i,t} = sg[log s_i] + log π_θ − sg[log π_θ]  (verl `compute_policy_loss_gspo`)
       logWeight = tf.add(stopGradient(seqLogWeight), tf.sub(logprobs, stopGradient(logprobs)));
     } else {
       logWeight = logRatio;
     }
     const A = alignTo(advantages, logprobs);
-    // coef_1 = ρ, coef_2 = clip(ρ, 1 − ε_low, 1 + ε_high) (FORMULAS §5.2)
+    // coef_1 = ρ, coef_2 = clip(ρ, 1 − ε_low, 1 + ε_high)  (TRL `_compute_loss`; DAPO clip-higher)
     const coef1 = tf.exp(logWeight);
     const coef2 = tf.clipByValue(coef1, 1 - o.epsilon, 1 + o.epsilonHigh);
-    // ℓ_{i,t} = −min(coef_1·Â, coef_2·Â) (FORMULAS §5.2)
+    // ℓ_{i,t} = −min(coef_1·Â, coef_2·Â)  (TRL `_compute_loss`)
     let perToken = tf.neg(tf.minimum(tf.mul(coef1, A), tf.mul(coef2, A)));
     const scalars: Record<string, Tensor> = {};
     if (refLogprobs) {
       const kl = klEstimate(logprobs, refLogprobs, o.klEstimator);
-      // kl metric = masked mean of the per-token estimate (FORMULAS §5.2)
+      // kl metric = masked mean of the per-token estimate  (TRL `_compute_loss` metrics)
       scalars.kl = maskedMean(kl, m);
-      // ℓ_{i,t} += β·KL_{i,t} (FORMULAS §5.1–5.2)
+      // ℓ_{i,t} += β·KL_{i,t}  (DeepSeekMath (arXiv 2402.03300) eq. 3)
       if (o.beta > 0) perToken = tf.add(perToken, tf.mul(o.beta, kl));
     }
     const masked = tf.mul(perToken, m);
@@ -200,15 +201,15 @@ export function grpoLoss(inputs: GrpoLossInputs, options: GrpoOptions = {}): Los
     let total: Tensor;
     switch (o.lossType) {
       case "grpo":
-        // mean_i [Σ_t m·ℓ / max(Σ_t m, 1)] / grad_accum (FORMULAS §5.2)
+        // mean_i [Σ_t m·ℓ / max(Σ_t m, 1)] / grad_accum  (TRL `_compute_loss`, grpo)
         total = tf.div(tf.mean(tf.div(tf.sum(masked, 1, true), tokensPerRow)), o.gradientAccumulationSteps);
         break;
       case "bnpo":
-        // Σ m·ℓ / max(Σ m, 1) / grad_accum (FORMULAS §5.2)
+        // Σ m·ℓ / max(Σ m, 1) / grad_accum  (TRL `_compute_loss`, bnpo)
         total = tf.div(tf.div(tf.sum(masked), tf.maximum(tf.sum(m), 1)), o.gradientAccumulationSteps);
         break;
       case "dr_grpo":
-        // Σ m·ℓ / (B·L) / grad_accum, L = configured max completion length (FORMULAS §5.2, §5.3)
+        // Σ m·ℓ / (B·L) / grad_accum, L = configured max completion length  (TRL `_compute_loss`, dr_grpo)
         total = tf.div(tf.sum(masked), B * (o.maxCompletionLength as number) * o.gradientAccumulationSteps);
         break;
       default:
@@ -229,7 +230,7 @@ export function grpoLoss(inputs: GrpoLossInputs, options: GrpoOptions = {}): Los
         total = tf.sub(total, tf.mul(o.entropyCoef, bonus));
       }
     }
-    // Clip metrics on coef_1 (per token; per sequence under GSPO, as TRL) (FORMULAS §5.2)
+    // Clip metrics on coef_1, per token (per sequence under GSPO)  (TRL `_compute_loss` clip_ratio)
     const ratioForMetrics = seqLogWeight ? tf.exp(seqLogWeight) : coef1;
     const isLow = tf.logicalAnd(tf.less(ratioForMetrics, 1 - o.epsilon), tf.less(A, 0));
     const isHigh = tf.logicalAnd(tf.greater(ratioForMetrics, 1 + o.epsilonHigh), tf.greater(A, 0));

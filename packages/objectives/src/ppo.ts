@@ -24,7 +24,7 @@ import {
   valueLossConventions,
 } from "./value-loss.js";
 
-/** Options of the `ppo` objective. Defaults follow CleanRL `ppo.py` (FORMULAS §4). */
+/** Options of the `ppo` objective. Defaults follow CleanRL `ppo.py`. */
 export interface PpoOptions {
   /** ε of the clipped surrogate. Default 0.2. */
   readonly clipRange?: number;
@@ -89,7 +89,7 @@ export function resolvePpoOptions(options: PpoOptions = {}, field = "objective")
 }
 
 /**
- * PPO's loss for one minibatch (FORMULAS §4, PPO paper eq. 7, 9):
+ * PPO's loss for one minibatch (Schulman et al. 2017, PPO eq. 7, 9):
  * L = L_clip − c_ent·mean(H) + c_vf·L_V. Inputs are `[B]` (per step) or `[B, T]` with a mask (per
  * token; advantages may be `[B]`). Metrics (no gradient): `policy_loss`, `value_loss`, `entropy`,
  * `approx_kl` (k3), `old_approx_kl` (k1), `clipfrac`, `explained_variance` (of V_old, or V, for R).
@@ -116,10 +116,10 @@ export function ppoLoss(inputs: LossInputs<Tensor>, options: PpoOptions = {}): L
   const loss = tf.tidy(() => {
     const advMask = mask && advantages.rank === mask.rank ? mask : undefined;
     const adv = alignTo(normalizeAdvantages(advantages, o.normalizeAdvantages, advMask), logprobs);
-    // log ρ = log π_θ − log π_old; ρ = exp(log ρ) (FORMULAS §4, PPO eq. 6)
+    // log ρ = log π_θ − log π_old; ρ = exp(log ρ)  (PPO eq. 6, r_t(θ))
     const logRatio = tf.sub(logprobs, oldLogprobs);
     const ratio = tf.exp(logRatio);
-    // L_clip = mean[max(−A·ρ, −A·clip(ρ, 1−ε, 1+ε))] (FORMULAS §4, PPO eq. 7)
+    // L_clip = mean[max(−A·ρ, −A·clip(ρ, 1−ε, 1+ε))]  (PPO eq. 7)
     const policyLoss = maskedMean(
       tf.maximum(
         tf.mul(tf.neg(adv), ratio),
@@ -127,12 +127,12 @@ export function ppoLoss(inputs: LossInputs<Tensor>, options: PpoOptions = {}): L
       ),
       mask,
     );
-    // H̄ = mean H[π], or mean(−log π) without a closed form (FORMULAS §4, SB3)
+    // H̄ = mean H[π], or mean(−log π) without a closed form (SB3 ppo.py `entropy_loss`)
     const meanEntropy = maskedMean(entropy ?? tf.neg(logprobs), mask);
     let total = policyLoss;
     const scalars: Record<string, Tensor> = { policy_loss: policyLoss, entropy: meanEntropy };
     if (o.entropyCoef > 0) {
-      // L −= c_ent·H̄ (FORMULAS §4)
+      // L −= c_ent·H̄  (PPO eq. 9, entropy bonus c_2·S)
       total = tf.sub(total, tf.mul(o.entropyCoef, meanEntropy));
     }
     if (withValue && values && returns) {
@@ -142,14 +142,14 @@ export function ppoLoss(inputs: LossInputs<Tensor>, options: PpoOptions = {}): L
         oldValues,
         mask: valueMask,
       });
-      // L += c_vf·L_V (FORMULAS §4)
+      // L += c_vf·L_V  (PPO eq. 9, c_1·L^VF)
       total = tf.add(total, tf.mul(o.valueCoef, lv));
       scalars.value_loss = lv;
     }
-    // old_approx_kl = mean(−log ρ) (k1), approx_kl = mean((ρ − 1) − log ρ) (k3) (FORMULAS §4, §9)
+    // old_approx_kl = mean(−log ρ) (k1), approx_kl = mean((ρ − 1) − log ρ) (k3)  (CleanRL ppo.py)
     scalars.old_approx_kl = maskedMean(tf.neg(logRatio), mask);
     scalars.approx_kl = maskedMean(tf.sub(tf.sub(ratio, 1), logRatio), mask);
-    // clipfrac = mean(|ρ − 1| > ε) (FORMULAS §4)
+    // clipfrac = mean(|ρ − 1| > ε)  (CleanRL ppo.py `clipfracs`)
     scalars.clipfrac = maskedMean(
       tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), o.clipRange), "float32"),
       mask,

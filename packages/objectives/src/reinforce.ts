@@ -18,7 +18,7 @@ import {
 } from "./tensor-ops.js";
 import { explainedVariance, valueLoss } from "./value-loss.js";
 
-/** Options of the `reinforce` objective. Defaults follow Spinning Up VPG (FORMULAS §1). */
+/** Options of the `reinforce` objective. Defaults follow Spinning Up VPG (`vpg.py`). */
 export interface ReinforceOptions {
   /**
    * Train a value function as the baseline b(s) = V(s). The policy term uses the advantages as given:
@@ -70,7 +70,7 @@ export function resolveReinforceOptions(
 }
 
 /**
- * REINFORCE's surrogate loss (FORMULAS §1, Spinning Up VPG): L_π = −mean(log π(a|s)·A); with a
+ * REINFORCE's surrogate loss (Spinning Up VPG, `vpg.py`): L_π = −mean(log π(a|s)·A); with a
  * baseline, L = L_π + c_v·L_V. Its value means nothing, only its gradient does. Metrics:
  * `policy_loss`, `value_loss`, `entropy`, `explained_variance`, `loss`.
  */
@@ -91,16 +91,16 @@ export function reinforceLoss(
   const loss = tf.tidy(() => {
     const advMask = mask && advantages.rank === mask.rank ? mask : undefined;
     const adv = alignTo(normalizeAdvantages(advantages, o.normalizeAdvantages, advMask), logprobs);
-    // L_π = −(1/N) Σ log π(a_t|s_t)·A_t (FORMULAS §1, Spinning Up `loss_pi = -(logp*adv).mean()`)
+    // L_π = −(1/N) Σ log π(a_t|s_t)·A_t  (Spinning Up vpg.py `loss_pi = -(logp*adv).mean()`)
     const policyLoss = tf.neg(maskedMean(tf.mul(logprobs, adv), mask));
     const meanEntropy = maskedMean(entropy ?? tf.neg(logprobs), mask);
     const scalars: Record<string, Tensor> = { policy_loss: policyLoss, entropy: meanEntropy };
     let total = policyLoss;
-    // L −= c_ent·H̄ (FORMULAS §4 entropy bonus)
+    // L −= c_ent·H̄  (entropy bonus as in PPO eq. 9)
     if (o.entropyCoef > 0) total = tf.sub(total, tf.mul(o.entropyCoef, meanEntropy));
     if (o.baseline && values && returns) {
       const valueMask = mask && mask.rank === values.rank ? mask : undefined;
-      // L_V = mean (V − R)² (Spinning Up) or ½·mean (V − R)² (CleanRL) (FORMULAS §1)
+      // L_V = mean (V − R)² (Spinning Up vpg.py `loss_v`) or ½·mean (V − R)² (CleanRL ppo.py)
       const lv = valueLoss(values, returns, {
         convention: o.valueLoss === "cleanrl" ? "cleanrl" : "sb3",
         mask: valueMask,

@@ -1,6 +1,6 @@
 import { assertOneOf, ConfigError } from "@rlts/core";
 
-/** Where the target-KL check happens (FORMULAS §4). */
+/** Where the target-KL check happens: as CleanRL ppo.py or as SB3 ppo.py. */
 export type TargetKlConvention = "cleanrl" | "sb3";
 
 /** Options of {@link TargetKlEarlyStop}. */
@@ -17,7 +17,7 @@ export interface TargetKlOptions {
 }
 
 /**
- * PPO's target-KL early stop in both published conventions (FORMULAS §4): CleanRL checks after each
+ * PPO's target-KL early stop in both published conventions: CleanRL checks after each
  * epoch, SB3 checks every minibatch before its optimiser step against 1.5× the target. The trainer
  * calls {@link stopBeforeStep} before every step and {@link stopAfterEpoch} after every epoch; each is
  * always `false` under the other convention.
@@ -44,13 +44,13 @@ export class TargetKlEarlyStop {
 
   /** SB3: `true` when this minibatch's approx KL > 1.5·target_kl; its step must then be skipped. */
   stopBeforeStep(metrics: Readonly<Record<string, number>>): boolean {
-    // SB3 ppo.py: if approx_kl_div > 1.5 * target_kl: continue_training = False; break (FORMULAS §4)
+    // SB3 ppo.py: if approx_kl_div > 1.5 * target_kl: continue_training = False; break
     return this.convention === "sb3" && this.read(metrics) > 1.5 * this.targetKl;
   }
 
   /** CleanRL: `true` when the last minibatch's approx KL of the epoch > target_kl. */
   stopAfterEpoch(metrics: Readonly<Record<string, number>>): boolean {
-    // CleanRL ppo.py: if approx_kl > target_kl: break (after the epoch's minibatches) (FORMULAS §4)
+    // CleanRL ppo.py: if approx_kl > target_kl: break (after the epoch's minibatches)
     return this.convention === "cleanrl" && this.read(metrics) > this.targetKl;
   }
 

@@ -24,10 +24,10 @@ import {
   type Tensor,
 } from "./tensor-ops.js";
 
-/** Which reference TRPO update to follow (FORMULAS §8). */
+/** Which reference TRPO update to follow: Spinning Up tf1 trpo.py or sb3-contrib trpo.py. */
 export type TrpoConvention = "spinningup" | "sb3";
 
-/** Options of {@link trpoStep} and the `trpo` objective. Defaults follow Spinning Up (FORMULAS §8). */
+/** Options of {@link trpoStep} and the `trpo` objective. Defaults follow Spinning Up tf1 trpo.py. */
 export interface TrpoOptions {
   /** δ, the KL trust-region radius. Default 0.01. */
   readonly maxKl?: number;
@@ -95,11 +95,12 @@ function dot(a: Float64Array, b: Float64Array): number {
 }
 
 /**
- * One TRPO policy update on any engine (FORMULAS §8, TRPO paper §5–6): solve (F + λI)x = g by conjugate
- * gradient (g = ∇loss), take the largest step β = sqrt(2δ/(xᵀ(F+λI)x)) along −x, and backtrack
- * θ_j = θ_old − c^j·β·x, j = 0..K−1, accepting the first θ_j with mean KL within δ and no worse loss.
- * If none passes (or the direction is degenerate) the old parameters are restored and `accepted` is
- * false. Metrics: `kl`, `loss_before`, `loss_after`, `backtracks`, `step_size`, `xHx`.
+ * One TRPO policy update on any engine (Schulman et al. 2015, TRPO §6 and appendix C): solve
+ * (F + λI)x = g by conjugate gradient (g = ∇loss), take the largest step β = sqrt(2δ/(xᵀ(F+λI)x))
+ * along −x, and backtrack θ_j = θ_old − c^j·β·x, j = 0..K−1, accepting the first θ_j with mean KL
+ * within δ and no worse loss. If none passes (or the direction is degenerate) the old parameters are
+ * restored and `accepted` is false. Metrics: `kl`, `loss_before`, `loss_after`, `backtracks`,
+ * `step_size`, `xHx`.
  */
 export function trpoStep(problem: TrustRegionProblem, options: TrpoOptions = {}): TrustRegionStepResult {
   const o = resolveTrpoOptions(options, "trpo");
@@ -111,7 +112,7 @@ export function trpoStep(problem: TrustRegionProblem, options: TrpoOptions = {})
   const g = problem.gradient();
   if (g.length !== n) throw new ShapeError("gradient()", `${n} entries (like params)`, `${g.length}`);
   assertFinite("gradient()", g);
-  // Hv = F·v + λ·v (FORMULAS §8 damping)
+  // Hv = F·v + λ·v  (Spinning Up trpo.py `damping_coeff`)
   const H = (v: Float64Array): Float64Array => {
     const Fv = problem.fisherVectorProduct(v);
     if (Fv.length !== n) throw new ShapeError("fisherVectorProduct(v)", `${n} entries`, `${Fv.length}`);
@@ -119,7 +120,7 @@ export function trpoStep(problem: TrustRegionProblem, options: TrpoOptions = {})
     for (let i = 0; i < n; i++) out[i] = Fv[i] + o.damping * v[i];
     return out;
   };
-  // x = (F + λI)⁻¹ g by CG (FORMULAS §8)
+  // x = (F + λI)⁻¹ g by CG  (TRPO appendix C)
   const x = conjugateGradient(H, g, { iterations: o.cgIterations, variant: o.convention });
   const xHx = dot(x, H(x));
   const rejected = (kl = 0): TrustRegionStepResult => {
@@ -137,17 +138,17 @@ export function trpoStep(problem: TrustRegionProblem, options: TrpoOptions = {})
     };
   };
   if (!(xHx > 0) || !Number.isFinite(xHx)) return rejected();
-  // β = sqrt(2δ/(xᵀ(F+λI)x)), Spinning Up adds 1e-8 to the denominator (FORMULAS §8)
+  // β = sqrt(2δ/(xᵀ(F+λI)x))  (TRPO appendix C); Spinning Up trpo.py adds 1e-8 to the denominator
   const beta = Math.sqrt((2 * o.maxKl) / (xHx + (spinningUp ? 1e-8 : 0)));
   const theta = new Float64Array(n);
   for (let j = 0; j < o.backtrackIters; j++) {
-    // θ_j = θ_old − c^j·β·x (FORMULAS §8, Spinning Up sign with x = H⁻¹∇loss)
+    // θ_j = θ_old − c^j·β·x  (Spinning Up trpo.py backtracking line search, x = H⁻¹∇loss)
     const stepSize = o.backtrackCoef ** j * beta;
     for (let i = 0; i < n; i++) theta[i] = thetaOld[i] - stepSize * x[i];
     problem.setParams(theta);
     const kl = problem.meanKl();
     const lossNew = problem.loss();
-    // accept: KL ≤ δ and loss_new ≤ loss_old (Spinning Up); KL < δ and loss_new < loss_old (sb3) (FORMULAS §8)
+    // accept: KL ≤ δ and loss_new ≤ loss_old (Spinning Up trpo.py); KL < δ, loss_new < loss_old (sb3-contrib)
     const accept = spinningUp ? kl <= o.maxKl && lossNew <= lossOld : kl < o.maxKl && lossNew < lossOld;
     if (Number.isFinite(kl) && Number.isFinite(lossNew) && accept) {
       return {
@@ -156,12 +157,12 @@ export function trpoStep(problem: TrustRegionProblem, options: TrpoOptions = {})
       };
     }
   }
-  // No step passed: keep θ_old (FORMULAS §8; sb3 logs KL = 0)
+  // No step passed: keep θ_old (both references; sb3-contrib logs KL = 0)
   return rejected();
 }
 
 /**
- * TRPO's surrogate loss −mean(π_θ/π_old · A) for one batch (FORMULAS §8, Spinning Up `pi_loss`).
+ * TRPO's surrogate loss −mean(π_θ/π_old · A) for one batch (Spinning Up trpo.py `pi_loss`).
  * Metrics: `policy_loss`, `approx_kl` (k3), `old_approx_kl` (k1), `loss`.
  */
 export function trpoSurrogateLoss(inputs: LossInputs<Tensor>, options: TrpoOptions = {}): LossOutput<Tensor> {
@@ -176,11 +177,11 @@ export function trpoSurrogateLoss(inputs: LossInputs<Tensor>, options: TrpoOptio
     const adv = alignTo(normalizeAdvantages(advantages, o.normalizeAdvantages, advMask), logprobs);
     const logRatio = tf.sub(logprobs, oldLogprobs);
     const ratio = tf.exp(logRatio);
-    // L = −mean(ρ·A), ρ = π_θ/π_old (FORMULAS §8, TRPO paper eq. 14)
+    // L = −mean(ρ·A), ρ = π_θ/π_old  (TRPO paper eq. 14)
     const surrogate = tf.neg(maskedMean(tf.mul(ratio, adv), mask));
     metrics = readScalars({
       policy_loss: surrogate,
-      // k1 and k3 of π_old/π_θ (FORMULAS §4, §9)
+      // k1 and k3 of π_old/π_θ  (Schulman, "Approximating KL Divergence")
       old_approx_kl: maskedMean(tf.neg(logRatio), mask),
       approx_kl: maskedMean(tf.sub(tf.sub(ratio, 1), logRatio), mask),
       loss: surrogate,

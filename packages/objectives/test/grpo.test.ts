@@ -239,7 +239,10 @@ describe("grpo options against hand-worked values", () => {
   });
 });
 
-/** FORMULAS §5.2–5.4 in float64 as a function of the flat log-probs, written independently of the tfjs code. */
+/**
+ * TRL `_compute_loss` (and GSPO's sequence ratio) in float64 as a function of the flat log-probs, written
+ * independently of the tfjs code.
+ */
 function reference(flat: number[], o: GrpoOptions, maskRows = baseMask): number {
   const lp = [flat.slice(0, 3), flat.slice(3, 6)];
   const el = o.epsilon ?? 0.2;

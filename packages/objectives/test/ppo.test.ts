@@ -46,7 +46,7 @@ function run(options: Opts) {
   return { loss, metrics: out.metrics };
 }
 
-/** The same loss in float64, written from FORMULAS §4 independently of the tfjs code. */
+/** The same loss in float64, written from CleanRL ppo.py and SB3 ppo.py independently of the tfjs code. */
 function reference(lp: number[], v: number[], h: number[], o: Required<NonNullable<Opts>>): number {
   const n = lp.length;
   let a = [...adv];

@@ -34,7 +34,7 @@ function run(options: Opts, withValues = true) {
   return { loss, metrics: out.metrics };
 }
 
-/** FORMULAS §1 in float64, written independently of the tfjs code. */
+/** Spinning Up VPG's loss in float64, written independently of the tfjs code. */
 function reference(lp: number[], v: number[], o: Opts): number {
   const n = lp.length;
   let a = [...adv];

@@ -38,7 +38,7 @@ function solve(M: number[][], b: number[]): number[] {
 const matVec = (M: number[][]) => (v: Float64Array) =>
   Float64Array.from(M.map((row) => row.reduce((s, m, j) => s + m * v[j], 0)));
 
-describe("conjugateGradient on the 3×3 example of FORMULAS §8", () => {
+describe("conjugateGradient on a damped 3×3 system (Spinning Up and sb3-contrib loops)", () => {
   const A = [
     [4, 1, 0.5],
     [1, 3, 0.2],

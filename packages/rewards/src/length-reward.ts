@@ -45,7 +45,7 @@ const knownKeys = ["maxLength", "cacheLength", "factor", "measure", "missingToke
  * With L_cache = 0 it is a hard step: 0 up to L_max, −1 beyond.
  */
 export function softOverlongPunishment(y: number, maxLength: number, cacheLength: number): number {
-  // FORMULAS §5.3, DAPO (arXiv 2503.14476) eq. 13; TRL get_soft_overlong_punishment.
+  // R_length(y) as in DAPO (arXiv 2503.14476) §3.4 eq. 13.
   if (y <= maxLength - cacheLength) return 0;
   if (y <= maxLength) return (maxLength - cacheLength - y) / cacheLength;
   return -1;
