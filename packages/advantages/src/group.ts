@@ -1,4 +1,11 @@
-import type { AdvantageEstimator, AdvantageResult, Batch, BatchField, PluginOptions } from "@rlts/core";
+import {
+  type AdvantageEstimator,
+  type AdvantageResult,
+  type Batch,
+  type BatchField,
+  type PluginOptions,
+  standardDeviation,
+} from "@rlts/core";
 import { checkBatch, splitAbstentions } from "./batch-checks.js";
 import { type Groups, groupStats, makeGroups } from "./groups.js";
 import {
@@ -11,7 +18,6 @@ import {
   stdKinds,
   withDefaults,
 } from "./options.js";
-import { mean, std } from "./stats.js";
 
 /** How group-centred rewards are scaled (TRL `scale_rewards`). */
 export type GroupScale = "group" | "batch" | "none";
@@ -126,26 +132,19 @@ export function groupKernel(
   };
 }
 
-/** Std of the scored entries of `x` (all unless `abstained`); 0 for fewer than two (one for population). */
+/**
+ * Std of the scored entries of `x` (all unless `abstained`): TRL `nanstd`, sqrt(Σ(r − mean)²/(k − 1))
+ * over the non-NaN entries. One entry gives 0 (NaN in TRL, zeroed later) and none gives 0 too, where
+ * core's `standardDeviation` says NaN: a batch with nothing scored has nothing to scale.
+ */
 function scoredStd(x: ArrayLike<number>, abstained: Uint8Array | undefined, kind: StdKind): number {
-  if (abstained === undefined) return std(x, mean(x), kind);
-  let k = 0;
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) {
-    if (abstained[i] === 1) continue;
-    sum += x[i];
-    k++;
+  let scored: ArrayLike<number> = x;
+  if (abstained !== undefined) {
+    const kept: number[] = [];
+    for (let i = 0; i < x.length; i++) if (abstained[i] !== 1) kept.push(x[i]);
+    scored = kept;
   }
-  if (k === 0) return 0;
-  const m = sum / k;
-  let sumSq = 0;
-  for (let i = 0; i < x.length; i++) {
-    if (abstained[i] === 1) continue;
-    sumSq += (x[i] - m) * (x[i] - m);
-  }
-  const dof = kind === "sample" ? k - 1 : k;
-  // TRL `nanstd`: sqrt(Σ(r − mean)²/(k − 1)) over the non-NaN entries; one entry → 0 here (NaN there, zeroed later).
-  return dof > 0 ? Math.sqrt(sumSq / dof) : 0;
+  return scored.length === 0 ? 0 : standardDeviation(scored, { sample: kind === "sample" });
 }
 
 /**

@@ -7,7 +7,9 @@ import {
   assertLength,
   type Batch,
   type BatchField,
+  mean,
   type PluginOptions,
+  standardDeviation,
 } from "@rlts/core";
 import { checkBatch, checkFiniteArray, splitAbstentions } from "./batch-checks.js";
 import { missingInput } from "./episode-ends.js";
@@ -22,6 +24,7 @@ import {
   stdKinds,
   withDefaults,
 } from "./options.js";
+import { allEqual } from "./stats.js";
 
 /**
  * How the N sampled rewards of a state become its advantage. Hybrid GRPO is Sane, arXiv 2502.01652;
@@ -129,21 +132,12 @@ interface ZScore {
 }
 
 function zscoreStats(r: Float64Array, from: number, to: number, options: HybridOptions): ZScore {
-  const k = to - from;
-  let sum = 0;
-  let constant = true;
-  for (let i = from; i < to; i++) {
-    sum += r[i];
-    if (r[i] !== r[from]) constant = false;
-  }
-  const mu = sum / k;
-  let sumSq = 0;
-  for (let i = from; i < to; i++) sumSq += (r[i] - mu) ** 2;
-  const dof = options.std === "sample" ? 1 : 0;
+  const rewards = r.subarray(from, to);
+  const mu = mean(rewards);
   // std over the k rewards, population (PR #275, NumPy std) or sample; one value has none: f := 0.
-  const sigma = k > dof ? Math.sqrt(sumSq / (k - dof)) : 0;
+  const sigma = standardDeviation(rewards, { sample: options.std === "sample", center: mu });
   const denominator = sigma + options.epsilon;
-  return { mu, denominator, zero: constant || denominator === 0 };
+  return { mu, denominator, zero: allEqual(rewards) || denominator === 0 };
 }
 
 /**

@@ -1,26 +1,5 @@
+import { mean, standardDeviation } from "@rlts/core";
 import type { StdKind } from "./options.js";
-
-/** Arithmetic mean of `x` (two-pass statistics start here). `x` must be non-empty. */
-export function mean(x: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += x[i];
-  return sum / x.length;
-}
-
-/**
- * Standard deviation of `x` around `m`: population `sqrt(Σ(x−m)²/n)` or sample
- * `sqrt(Σ(x−m)²/(n−1))`. A single value has sample std 0 here, as TRL forces it (grpo_trainer.py).
- */
-export function std(x: ArrayLike<number>, m: number, kind: StdKind): number {
-  const n = x.length;
-  let sumSq = 0;
-  for (let i = 0; i < n; i++) {
-    const d = x[i] - m;
-    sumSq += d * d;
-  }
-  const dof = kind === "sample" ? n - 1 : n;
-  return dof > 0 ? Math.sqrt(sumSq / dof) : 0;
-}
 
 /** Whether every entry of `x` is the same number (then any centred, scaled value is exactly 0). */
 export function allEqual(x: ArrayLike<number>): boolean {
@@ -47,7 +26,7 @@ export function normalizeInPlace(a: Float64Array, settings: NormalizeSettings): 
     return;
   }
   const m = mean(a);
-  const s = std(a, m, settings.std);
+  const s = standardDeviation(a, { sample: settings.std === "sample", center: m });
   // Â = (A − mean)/(std + ε)  (Spinning Up `mpi_statistics_scalar`; CleanRL ppo.py `norm_adv`).
   const denom = s + settings.epsilon;
   for (let i = 0; i < a.length; i++) a[i] = (a[i] - m) / denom;

@@ -1,10 +1,12 @@
 import {
   assertOneOf,
   ConfigError,
+  mean,
   type PluginContext,
   type RewardCallOptions,
   type RewardFunction,
   type RewardInput,
+  standardDeviation,
 } from "@rlts/core";
 import { assertFiniteNumber, assertKnownKeys } from "./options.js";
 
@@ -99,16 +101,13 @@ export function isDetailedReward(reward: RewardFunction): reward is DetailedRewa
   return typeof (reward as Partial<DetailedRewardFunction>).scoreDetailed === "function";
 }
 
-function mean(values: readonly (number | null)[]): number | undefined {
-  let sum = 0;
-  let n = 0;
-  for (const v of values) {
-    if (v !== null) {
-      sum += v;
-      n++;
-    }
-  }
-  return n > 0 ? sum / n : undefined;
+/**
+ * Mean of the non-null scores, or `undefined` when there are none: a metric over no score is left out
+ * of the log, so "none" must stay distinguishable from a score that is itself NaN.
+ */
+function meanOfScores(values: readonly (number | null)[]): number | undefined {
+  const scored = values.filter((v): v is number => v !== null);
+  return scored.length > 0 ? mean(scored) : undefined;
 }
 
 /**
@@ -118,11 +117,11 @@ function mean(values: readonly (number | null)[]): number | undefined {
  */
 export function compositeMetrics(scores: CompositeScores, prefix = "reward"): Record<string, number> {
   const metrics: Record<string, number> = {};
-  const total = mean(scores.total);
+  const total = meanOfScores(scores.total);
   if (total !== undefined) metrics[prefix] = total;
   for (const label of scores.labels) {
     const values = scores.components[label];
-    const m = mean(values);
+    const m = meanOfScores(values);
     if (m !== undefined) metrics[`${prefix}/${label}`] = m;
     const n = Math.max(values.length, 1);
     metrics[`${prefix}/${label}/error_rate`] = scores.errors[label].filter((e) => e !== null).length / n;
@@ -466,9 +465,9 @@ function zscoreWithinGroups(
     if (list.length < 2) continue;
     const x = list.map((i) => column[i] as number);
     // mean_{k,g} = nanmean over the group's scores (TRL normalize_then_sum).
-    const mu = x.reduce((a, b) => a + b, 0) / x.length;
+    const mu = mean(x);
     // std_{k,g} = sqrt(Σ(r − mean)²/(n − 1)): TRL's nanstd (Bessel-corrected).
-    const std = Math.sqrt(x.reduce((a, v) => a + (v - mu) * (v - mu), 0) / (x.length - 1));
+    const std = standardDeviation(x, { sample: true, center: mu });
     // z_{k,i} = (r_{k,i} − mean_{k,g})/(std_{k,g} + eps): TRL's reward_k.
     list.forEach((i, j) => {
       z[i] = (x[j] - mu) / (std + eps);
