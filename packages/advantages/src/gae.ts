@@ -9,13 +9,12 @@ import {
 import {
   checkBatch,
   checkFiniteArray,
-  checkFiniteAt,
   checkFlags,
   finiteAt,
   rejectAbstained,
   toFloat64,
 } from "./batch-checks.js";
-import { bootstrapNeeds, missingInput, type TruncationMode, truncationModes } from "./episode-ends.js";
+import { checkBootstrapInput, type TruncationMode, truncationModes } from "./episode-ends.js";
 import {
   checkBoolean,
   checkNonNegative,
@@ -177,27 +176,10 @@ export function computeGae(input: GaeInput, options: Partial<GaeOptions> = {}): 
   const terminated = checkFlags("terminated", input.terminated, T, "flags (one per reward)");
   const truncated = checkFlags("truncated", input.truncated, T, "flags (one per reward)");
   if (T === 0) return { advantages: new Float64Array(0), returns: new Float64Array(0) };
-  const needs = bootstrapNeeds(T, 1, terminated, truncated, resolved.truncation);
-  if (needs.truncation) {
-    if (input.truncationValues == null) {
-      throw missingInput(
-        "truncationValues",
-        "a step is truncated, so pass V(final observation) for it (or truncation: 'terminal' to treat time limits as terminal)",
-      );
-    }
-    assertLength("truncationValues", input.truncationValues, T, "values (one per reward)");
-  }
-  let lastValues: Float64Array | undefined;
-  if (needs.last) {
-    if (input.lastValue === undefined) {
-      throw missingInput(
-        "lastValue",
-        "the last step did not end its episode, so pass V of the observation after it",
-      );
-    }
-    lastValues = Float64Array.of(input.lastValue);
-    checkFiniteAt("lastValue", lastValues, 0);
-  }
+  const lastValues = checkBootstrapInput(input, terminated, truncated, resolved.truncation, {
+    truncation: " (or truncation: 'terminal' to treat time limits as terminal)",
+    last: "",
+  });
   return gaeKernel(
     {
       numSteps: T,

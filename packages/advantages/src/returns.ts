@@ -9,13 +9,12 @@ import {
 import {
   checkBatch,
   checkFiniteArray,
-  checkFiniteAt,
   checkFlags,
   finiteAt,
   rejectAbstained,
   toFloat64,
 } from "./batch-checks.js";
-import { bootstrapNeeds, missingInput } from "./episode-ends.js";
+import { checkBootstrapInput, missingInput } from "./episode-ends.js";
 import {
   checkBoolean,
   checkNonNegative,
@@ -166,29 +165,12 @@ export function computeReturns(input: ReturnsInput, options: Partial<ReturnsOpti
     checkFiniteArray("values", input.values, T, "values (one per reward)");
   }
   if (T === 0) return { advantages: new Float64Array(0), returns: new Float64Array(0) };
-  let lastValues: Float64Array | undefined;
-  if (resolved.bootstrap) {
-    const needs = bootstrapNeeds(T, 1, terminated, truncated, "bootstrap");
-    if (needs.truncation) {
-      if (input.truncationValues == null) {
-        throw missingInput(
-          "truncationValues",
-          "a step is truncated, so pass V(final observation) for it (or bootstrap: false to cut the return there)",
-        );
-      }
-      assertLength("truncationValues", input.truncationValues, T, "values (one per reward)");
-    }
-    if (needs.last) {
-      if (input.lastValue === undefined) {
-        throw missingInput(
-          "lastValue",
-          "the last step did not end its episode, so pass V of the observation after it (or bootstrap: false)",
-        );
-      }
-      lastValues = Float64Array.of(input.lastValue);
-      checkFiniteAt("lastValue", lastValues, 0);
-    }
-  }
+  const lastValues = resolved.bootstrap
+    ? checkBootstrapInput(input, terminated, truncated, "bootstrap", {
+        truncation: " (or bootstrap: false to cut the return there)",
+        last: " (or bootstrap: false)",
+      })
+    : undefined;
   return returnsKernel(
     {
       numSteps: T,

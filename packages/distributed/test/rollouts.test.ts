@@ -48,6 +48,23 @@ async function localEngine(weights: Weights) {
 }
 
 /**
+ * Generates `request(5)` while the learner publishes `next`: the queue is held until then, so every
+ * job names the version before `next` and its result arrives one version stale.
+ */
+async function generateAcrossPublish(
+  client: DistributedClient,
+  engine: DistributedRolloutEngine,
+  next: Weights,
+) {
+  await client.rollouts.queue.pause();
+  const generating = engine.generate(request(5));
+  await new Promise((r) => setTimeout(r, 200));
+  await engine.setWeights(next);
+  await client.rollouts.queue.resume();
+  return generating;
+}
+
+/**
  * What the contract says job k must return, computed here without any queue: prompts k·per … of the
  * request, each repeated G times, sampled by OnnxGpt with createRng(seed_k), where seed_k is the k-th
  * draw ⌊u·2^53⌋ of the request's RNG.
@@ -119,13 +136,8 @@ describe("distributed rollouts (redis-server and two worker processes)", () => {
     const client = await DistributedClient.connect({ redis: server.url, prefix }, { log: () => {} });
     await client.describeRun({ model: tinyGpt, reward: "length", plugins: [] });
     const engine = await DistributedRolloutEngine.create(client, await localEngine(v1), { groupSize: G });
-    // Hold the jobs in the queue while the learner publishes version 2: they name version 1.
-    await client.rollouts.queue.pause();
-    const generating = engine.generate(request(5));
-    await new Promise((r) => setTimeout(r, 200));
-    await engine.setWeights(v2);
-    await client.rollouts.queue.resume();
-    const result = await generating;
+    // The jobs name version 1; the learner has published version 2 by the time they run.
+    const result = await generateAcrossPublish(client, engine, v2);
     expect(engine.stats).toMatchObject({ jobs: 3, staleRejected: 3, staleAccepted: 0, maxStaleness: 0 });
     expect(result.completions.map((c) => Array.from(c))).toEqual(await expectedCompletions(v2, 5, 1));
     await engine.dispose();
@@ -141,12 +153,7 @@ describe("distributed rollouts (redis-server and two worker processes)", () => {
     await client.describeRun({ model: tinyGpt, reward: "length", plugins: [] });
     const local = await localEngine(v1);
     const engine = await DistributedRolloutEngine.create(client, local, { groupSize: G, acceptStale: true });
-    await client.rollouts.queue.pause();
-    const generating = engine.generate(request(5));
-    await new Promise((r) => setTimeout(r, 200));
-    await engine.setWeights(v2);
-    await client.rollouts.queue.resume();
-    const result = await generating;
+    const result = await generateAcrossPublish(client, engine, v2);
     expect(engine.stats).toMatchObject({ jobs: 3, staleRejected: 0, staleAccepted: 3, maxStaleness: 1 });
     expect(result.completions.map((c) => Array.from(c))).toEqual(await expectedCompletions(v1, 5, 1));
     // α of those samples is version 1's log-prob (independently: a version-1 scorer), not the local v2's.

@@ -8,6 +8,7 @@ import {
   isControlCode,
   isMinusCode,
   isSpace,
+  isThousandsGroup,
   type UnicodeDigits,
 } from "./text.js";
 
@@ -249,15 +250,7 @@ function lexPart(run: string, p: number): number {
     const separator = run[q];
     if (separator !== "." && separator !== "/" && runSeparators.includes(separator ?? "/")) {
       // Groups of exactly three digits: `1,234,567`.
-      while (
-        run[q] === separator &&
-        isAsciiDigit(run.charCodeAt(q + 1)) &&
-        isAsciiDigit(run.charCodeAt(q + 2)) &&
-        isAsciiDigit(run.charCodeAt(q + 3)) &&
-        !isAsciiDigit(run.charCodeAt(q + 4))
-      ) {
-        q += 4;
-      }
+      while (isThousandsGroup(run, q, separator)) q += 4;
     }
   }
   if (run[q] === "." && isAsciiDigit(run.charCodeAt(q + 1))) {

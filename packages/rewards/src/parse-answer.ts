@@ -15,6 +15,7 @@ import {
   hasNonAsciiDigit,
   isAsciiDigit,
   isSpace,
+  isThousandsGroup,
   type UnicodeDigits,
 } from "./text.js";
 
@@ -206,13 +207,7 @@ class NumberScanner {
       const separator = s[p];
       if (groupSeparators.includes(separator)) {
         // Groups of exactly three digits after the first group of one to three: `1,234,567`.
-        while (
-          s[p] === separator &&
-          isAsciiDigit(s.charCodeAt(p + 1)) &&
-          isAsciiDigit(s.charCodeAt(p + 2)) &&
-          isAsciiDigit(s.charCodeAt(p + 3)) &&
-          !isAsciiDigit(s.charCodeAt(p + 4))
-        ) {
+        while (isThousandsGroup(s, p, separator)) {
           intDigits += s.slice(p + 1, p + 4);
           p += 4;
         }

@@ -47,6 +47,20 @@ export function isAsciiDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
+/**
+ * Whether `text` holds a thousands group at `p`: `separator` and exactly three ASCII digits (the `,234`
+ * of `1,234,567`), not followed by a fourth.
+ */
+export function isThousandsGroup(text: string, p: number, separator: string): boolean {
+  return (
+    text[p] === separator &&
+    isAsciiDigit(text.charCodeAt(p + 1)) &&
+    isAsciiDigit(text.charCodeAt(p + 2)) &&
+    isAsciiDigit(text.charCodeAt(p + 3)) &&
+    !isAsciiDigit(text.charCodeAt(p + 4))
+  );
+}
+
 /** Whether `text` holds a decimal digit of a script other than ASCII. */
 export function hasNonAsciiDigit(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
