@@ -299,7 +299,7 @@ export class OnPolicyTrainer {
         metrics.episode_return = mean(rollout.episodeReturns);
       }
       updates++;
-      // Off-policy GRPO: "if k mod v = 0, push π_θ to the sampler" (arXiv 2505.22257 Alg. 1, FORMULAS §6)
+      // Off-policy GRPO: "if k mod v = 0, push π_θ to the sampler" (arXiv 2505.22257 Alg. 1)
       if (this.sampler && updates % (this.objective.samplerRefreshPeriod ?? 1) === 0) {
         this.sampler.setWeights(this.policy.getWeights());
       }
@@ -391,7 +391,7 @@ export class OnPolicyTrainer {
         if (episode && typeof episode.r === "number") episodeReturns.push(episode.r);
       }
       if (bootstrap.length) {
-        // V(final observation) for time-limit truncations (FORMULAS §2; SB3 terminal_observation).
+        // V(final observation) for time-limit truncations (SB3 `OnPolicyAlgorithm.collect_rollouts`, terminal_observation).
         const rows = new Float32Array(bootstrap.length * S);
         bootstrap.forEach((e, i) => {
           rows.set(r.info.finalObservation.subarray(e * S, (e + 1) * S), i * S);
@@ -567,7 +567,7 @@ export class OnPolicyTrainer {
         const obs = gatherRows(obsAll, idx, S, Float32Array);
         const ret = tf.tensor1d(Float32Array.from(idx, (i) => targets[i]));
         try {
-          // mean (V − R)² (FORMULAS §8: value function fitted separately)
+          // mean (V − R)² (Spinning Up TRPO `compute_loss_v`: the value function is fitted separately)
           this.policy.trainStep(() => valueLoss(this.policy.value(obs), ret, { convention: "sb3" }));
         } finally {
           ret.dispose();

@@ -9,7 +9,7 @@ describe("off-policy GRPO on environments", () => {
       numGroups: 4,
       groupSize: 8,
       totalSteps: 20_000,
-      // Off-policy advantages: (r − mean)/sqrt(σ² + ε) with the population std (FORMULAS §6, eq. 2).
+      // Off-policy advantages: (r − mean)/sqrt(σ² + ε) with the population std (arXiv 2505.22257 eq. 2).
       advantage: { name: "group", std: "population", epsilonPlacement: "variance" },
       objective: { name: "grpo-offpolicy", samplerRefreshPeriod: 2 },
       epochs: 1,
