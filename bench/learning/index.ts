@@ -8,6 +8,7 @@
 //   pnpm bench learning ppo-cartpole --seeds=1
 //   pnpm bench learning ppo-cartpole --seeds=1 --python=/usr/bin/python3   (the default interpreter)
 //   pnpm bench learning ppo-cartpole --no-torch
+//   pnpm bench learning ppo-cartpole --mlp-engine=false   (train the tfjs MlpPolicy itself; default onnx)
 import "reflect-metadata";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -123,6 +124,9 @@ const seeds = seedArg ? seedArg.slice("--seeds=".length).split(",").map(Number) 
 const pythonArg = args.find((a) => a.startsWith("--python="));
 const python = pythonArg ? pythonArg.slice("--python=".length) : "/usr/bin/python3";
 const withTorch = !args.includes("--no-torch");
+const engineArg = args.find((a) => a.startsWith("--mlp-engine="))?.slice("--mlp-engine=".length);
+// The trainer's default (onnx for optimiser-stepped objectives, tfjs for TRPO) unless named here.
+const mlpEngine = engineArg === undefined ? undefined : engineArg === "false" ? false : engineArg;
 const selected = args.filter((a) => !a.startsWith("--"));
 const chosen = selected.length ? runs.filter((r) => selected.includes(r.name)) : runs;
 if (chosen.length === 0) {
@@ -186,6 +190,7 @@ function torchPpo(seed: number, threads: number, budget: number): void {
 
 const results: Record<string, unknown>[] = [];
 const ppoStepsPerSecond: number[] = [];
+const ppoSplit: [number, number][] = [];
 for (const run of chosen) {
   for (const seed of seeds) {
     const trainer = await OnPolicyTrainer.create({
@@ -195,6 +200,8 @@ for (const run of chosen) {
       evalEpisodes: 20,
       stopAtReturn: run.threshold,
       seed,
+      // Every selected run; TRPO refuses an engine other than false (it needs tfjs's Fisher products).
+      ...(mlpEngine !== undefined ? { mlpEngine } : {}),
     });
     const r = await trainer.train();
     trainer.dispose();
@@ -209,11 +216,17 @@ for (const run of chosen) {
       envSteps: r.envSteps,
       wallSeconds: Number(r.wallSeconds.toFixed(2)),
       envStepsPerSecond: Math.round(r.envSteps / r.wallSeconds),
+      // Where the time went: per update, rollouts (env + acting) and updates (advantages + optimiser
+      // steps); the greedy evaluations in total.
+      rolloutMsPerUpdate: Number(((r.rolloutSeconds * 1000) / r.updates).toFixed(2)),
+      updateMsPerUpdate: Number(((r.updateSeconds * 1000) / r.updates).toFixed(2)),
+      evalSeconds: Number(r.evalSeconds.toFixed(2)),
     };
     results.push(line);
     console.log(JSON.stringify(line));
     if (run.name === "ppo-cartpole") {
       ppoStepsPerSecond.push(line.envStepsPerSecond);
+      ppoSplit.push([line.rolloutMsPerUpdate, line.updateMsPerUpdate]);
       // The same run in PyTorch right after, on 1 then 2 threads: the same load for both sides.
       torchPpo(seed, 1, run.budget);
       torchPpo(seed, 2, run.budget);
@@ -241,6 +254,9 @@ const summary: Record<string, unknown> = {
 if (ppoStepsPerSecond.length) {
   const mean = ppoStepsPerSecond.reduce((s, x) => s + x, 0) / ppoStepsPerSecond.length;
   summary.ppoCartPoleEnvStepsPerSecond = Math.round(mean);
+  const meanOfSplit = (k: 0 | 1) =>
+    Number((ppoSplit.reduce((s, x) => s + x[k], 0) / ppoSplit.length).toFixed(2));
+  summary.ppoCartPoleMsPerUpdate = { rollout: meanOfSplit(0), update: meanOfSplit(1) };
   // Training throughput relative to stepping the bare environment in the same process.
   summary.ppoCartPoleToBareEnvRatio = Number((mean / bare).toPrecision(3));
   const one = torchRuns.filter((r) => r.threads === 1);

@@ -24,6 +24,13 @@ export {
   mlpWeightShapes,
 } from "./mlp-export.js";
 export {
+  exportMlpBackward,
+  exportMlpTrainForward,
+  gradientName,
+  type MlpTrainForwardNames,
+  mlpTrainForwardNames,
+} from "./mlp-train-graph.js";
+export {
   decodeOnnxModel,
   extractStoredWeights,
   type OnnxModelFile,
@@ -41,5 +48,6 @@ export {
   onnxRewardModelDefaults,
   type TokenizeFn,
 } from "./onnx-reward-model.js";
+export { type MlpParameter, OnnxTrainableMlp } from "./onnx-trainable-mlp.js";
 export { register } from "./register.js";
 export { type SessionOptions, sessionDefaults } from "./session.js";

@@ -111,6 +111,21 @@ export class GraphBuilder {
     this.outputs.push(valueInfo(name, elem, dims));
   }
 
+  /**
+   * Declares the node-computed `value` a graph output under `name` by renaming it everywhere (no
+   * Identity node, so onnxruntime writes the output without an extra copy).
+   */
+  exposeAs(value: string, name: string, elem: ElemType, dims: readonly Dim[]): string {
+    if (value !== name) {
+      for (const node of this.nodes) {
+        node.input = node.input.map((v) => (v === value ? name : v));
+        node.output = node.output.map((v) => (v === value ? name : v));
+      }
+    }
+    this.outputs.push(valueInfo(name, elem, dims));
+    return name;
+  }
+
   /** A constant tensor stored in the graph. */
   constant(values: readonly number[], elem: ElemType, dims: readonly number[] = [values.length]): string {
     const name = `const_${this.counter++}`;

@@ -1,6 +1,14 @@
 import { GptModel, MlpPolicy, selectEngine } from "@rlts/backend-tfjs";
 import { describe, expect, it } from "vitest";
-import { exportGpt, exportMlpPolicy, mlpArchitecture } from "../src/index.js";
+import {
+  exportGpt,
+  exportMlpBackward,
+  exportMlpPolicy,
+  exportMlpTrainForward,
+  gradientName,
+  mlpArchitecture,
+  mlpWeightShapes,
+} from "../src/index.js";
 
 // A second reader of the exported files, independent of the writer's protobuf library: a protobuf
 // wire-format walker written from the encoding spec, reading the ONNX fields by their numbers in
@@ -72,13 +80,19 @@ const opset17 = new Set([
   "Add",
   "Cast",
   "Concat",
+  "Div",
   "Equal",
+  "Exp",
   "Expand",
   "Gather",
+  "Gemm",
+  "Greater",
   "Identity",
   "LayerNormalization",
+  "LogSoftmax",
   "MatMul",
   "Mul",
+  "Neg",
   "ReduceSum",
   "Relu",
   "Reshape",
@@ -189,6 +203,37 @@ describe("exported files, read by an independent wire-format reader", () => {
       ["value", ["batch"]],
     ]);
     policy.dispose();
+  });
+
+  it("MLP training graphs are well-formed: the forward hands the backward what it declares, which returns every gradient", () => {
+    for (const options of [
+      {
+        obsDim: 3,
+        action: { type: "gaussian", dim: 2 },
+        hidden: [4, 5],
+        activation: "relu",
+        sharedTrunk: true,
+      },
+      { obsDim: 4, action: { type: "categorical", n: 3 }, hidden: [6] },
+    ] as const) {
+      const policy = new MlpPolicy({ ...options, seed: 1 });
+      const arch = mlpArchitecture(policy);
+      const forward = checkModel(exportMlpTrainForward(arch));
+      const backward = checkModel(exportMlpBackward(arch));
+      const produced = new Set(forward.outputs.map((o) => o.name));
+      expect([...produced].filter((n) => !n.includes(".")).sort()).toEqual(["entropy", "logprob", "value"]);
+      // Every backward input is a forward input, a forward output or a gradient of a forward output.
+      const forwardInputs = new Set(forward.inputs.map((i) => i.name));
+      for (const input of backward.inputs) {
+        const known =
+          forwardInputs.has(input.name) || produced.has(input.name) || input.name.startsWith("d_");
+        expect(known, input.name).toBe(true);
+      }
+      expect(backward.outputs.map((o) => [o.name, o.dims])).toEqual(
+        mlpWeightShapes(arch).map(([name, shape]) => [gradientName(name), shape]),
+      );
+      policy.dispose();
+    }
   });
 
   it("the reader rejects a truncated file (it is a real check)", () => {

@@ -17,6 +17,7 @@ export {
   temperatureScaled,
 } from "@rlts/lm";
 export { AdamW, type AdamWOptions, type AdamWState, adamWDefaults } from "./adamw.js";
+export { ArrayAdamW, type ArrayParameter } from "./array-adamw.js";
 export {
   CHECKPOINT_MAGIC,
   type CheckpointManifest,

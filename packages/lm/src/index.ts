@@ -7,7 +7,18 @@ export {
   type LogitRows,
 } from "./generate.js";
 export { type FullGptConfig, type GptConfig, resolveGptConfig } from "./gpt-config.js";
-export type { ActionHead, MlpArchitecture, MlpPolicyLike } from "./mlp-policy.js";
+export {
+  type ActionHead,
+  type DifferentiableMlp,
+  isMlpTrainingEngine,
+  type MlpActions,
+  type MlpArchitecture,
+  type MlpEvaluation,
+  type MlpEvaluationGradients,
+  type MlpOutputs,
+  type MlpPolicyLike,
+  type MlpTrainingEngine,
+} from "./mlp-policy.js";
 export {
   checkSamplingOptions,
   checkScoreTemperature,

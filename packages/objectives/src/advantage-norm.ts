@@ -21,13 +21,13 @@ export const advantageNormalizations: readonly AdvantageNormalization[] = [
 export function normalizeAdvantages(advantages: Tensor, kind: AdvantageNormalization, mask?: Tensor): Tensor {
   if (kind === "none") return advantages;
   return tf.tidy(() => {
-    const m = mask ?? tf.onesLike(advantages);
-    const n = tf.sum(m);
-    const count = n.dataSync()[0];
+    // Without a mask every entry counts: n is the size, and no ones are multiplied in.
+    const n = mask ? tf.sum(mask) : tf.scalar(advantages.size);
+    const count = mask ? n.dataSync()[0] : advantages.size;
     if (count <= 1) return tf.clone(advantages);
-    const mean = tf.div(tf.sum(tf.mul(advantages, m)), n);
+    const mean = tf.div(tf.sum(mask ? tf.mul(advantages, mask) : advantages), n);
     const centred = tf.sub(advantages, mean);
-    const sumSq = tf.sum(tf.mul(tf.square(centred), m));
+    const sumSq = tf.sum(mask ? tf.mul(tf.square(centred), mask) : tf.square(centred));
     if (kind === "sample-std") {
       // std_s = sqrt(Σ(A − mean)²/(n − 1)); A ← (A − mean)/(std_s + 1e-8) (CleanRL ppo.py `norm_adv`)
       const std = tf.sqrt(tf.div(sumSq, tf.sub(n, 1)));

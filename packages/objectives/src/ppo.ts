@@ -96,7 +96,11 @@ export function resolvePpoOptions(options: PpoOptions = {}, field = "objective")
  * Without an `entropy` input the entropy is estimated as mean(−log π) (SB3).
  */
 export function ppoLoss(inputs: LossInputs<Tensor>, options: PpoOptions = {}): LossOutput<Tensor> {
-  const o = resolvePpoOptions(options);
+  return resolvedPpoLoss(inputs, resolvePpoOptions(options));
+}
+
+/** {@link ppoLoss} with options already resolved (the objective resolves them once, not every step). */
+function resolvedPpoLoss(inputs: LossInputs<Tensor>, o: ResolvedPpoOptions): LossOutput<Tensor> {
   const { logprobs, advantages, mask, values, returns, oldValues, entropy } = inputs;
   const oldLogprobs = requireInput("oldLogprobs", inputs.oldLogprobs, "PPO's ratio is π_θ/π_old");
   const withValue = o.valueCoef > 0;
@@ -146,18 +150,11 @@ export function ppoLoss(inputs: LossInputs<Tensor>, options: PpoOptions = {}): L
       total = tf.add(total, tf.mul(o.valueCoef, lv));
       scalars.value_loss = lv;
     }
-    // old_approx_kl = mean(−log ρ) (k1), approx_kl = mean((ρ − 1) − log ρ) (k3)  (CleanRL ppo.py)
-    scalars.old_approx_kl = maskedMean(tf.neg(logRatio), mask);
-    scalars.approx_kl = maskedMean(tf.sub(tf.sub(ratio, 1), logRatio), mask);
-    // clipfrac = mean(|ρ − 1| > ε)  (CleanRL ppo.py `clipfracs`)
-    scalars.clipfrac = maskedMean(
-      tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), o.clipRange), "float32"),
-      mask,
-    );
     scalars.loss = total;
     metrics = readScalars(scalars);
     return total;
   });
+  Object.assign(metrics, ratioDiagnostics(logprobs, oldLogprobs, mask, o.clipRange));
   if (values && returns) {
     metrics.explained_variance = explainedVariance((oldValues ?? values).dataSync(), returns.dataSync());
   }
@@ -193,6 +190,40 @@ export class PpoObjective implements Objective<Tensor> {
   }
 
   loss(inputs: LossInputs<Tensor>): LossOutput<Tensor> {
-    return ppoLoss(inputs, this.options);
+    return resolvedPpoLoss(inputs, this.options);
   }
+}
+
+/**
+ * The diagnostics of the ratio, computed in JS from the log-probs (they carry no gradient, and as tfjs
+ * ops under a gradient tape each would be recorded and its inputs copied): with log ρ = log π_θ −
+ * log π_old, `old_approx_kl` = mean(−log ρ) (k1), `approx_kl` = mean((ρ − 1) − log ρ) (k3) and
+ * `clipfrac` = mean(|ρ − 1| > ε) (CleanRL ppo.py, `approx_kl`, `old_approx_kl`, `clipfracs`), masked
+ * means Σ m·x / max(Σ m, 1) like {@link maskedMean}.
+ */
+function ratioDiagnostics(
+  logprobs: Tensor,
+  oldLogprobs: Tensor,
+  mask: Tensor | undefined,
+  clipRange: number,
+): Record<string, number> {
+  const lp = logprobs.dataSync();
+  const lpOld = oldLogprobs.dataSync();
+  const m = mask?.dataSync();
+  let k1 = 0;
+  let k3 = 0;
+  let clipped = 0;
+  let count = 0;
+  for (let i = 0; i < lp.length; i++) {
+    const w = m ? m[i] : 1;
+    // log ρ = log π_θ − log π_old; ρ = exp(log ρ)  (PPO eq. 6, r_t(θ))
+    const logRatio = lp[i] - lpOld[i];
+    const ratio = Math.exp(logRatio);
+    k1 += w * -logRatio;
+    k3 += w * (ratio - 1 - logRatio);
+    clipped += w * (Math.abs(ratio - 1) > clipRange ? 1 : 0);
+    count += w;
+  }
+  const n = m ? Math.max(count, 1) : lp.length;
+  return { old_approx_kl: k1 / n, approx_kl: k3 / n, clipfrac: clipped / n };
 }

@@ -94,7 +94,12 @@ export function requireInput<T>(field: string, value: T | undefined, why: string
 export function readScalars(scalars: Readonly<Record<string, Tensor>>): Record<string, number> {
   const names = Object.keys(scalars);
   if (names.length === 0) return {};
-  const values = tf.stack(names.map((n) => tf.reshape(tf.cast(scalars[n], "float32"), []))).dataSync();
+  // A cast or reshape that changes nothing is still a kernel (and, under a gradient tape, a saved copy).
+  const asScalar = (t: Tensor) => {
+    const f = t.dtype === "float32" ? t : tf.cast(t, "float32");
+    return f.rank === 0 ? f : tf.reshape(f, []);
+  };
+  const values = tf.stack(names.map((n) => asScalar(scalars[n]))).dataSync();
   const out: Record<string, number> = {};
   names.forEach((n, i) => {
     out[n] = values[i];

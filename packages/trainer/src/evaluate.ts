@@ -1,6 +1,6 @@
-import type { MlpPolicy } from "@rlts/backend-tfjs";
-import { createRng, type PluginOptions } from "@rlts/core";
+import { createRng, type PluginOptions, type Rng } from "@rlts/core";
 import { makeVecEnv } from "@rlts/env";
+import type { MlpActions } from "@rlts/lm";
 import type { DependencyContainer } from "tsyringe";
 
 /** Options of {@link evaluateGreedy}. */
@@ -11,17 +11,22 @@ export interface EvaluateOptions {
   readonly seed: number;
 }
 
+/** What {@link evaluateGreedy} needs of a policy: greedy actions (backend-tfjs `MlpPolicy`, an engine's MLP). */
+export interface GreedyActor {
+  act(obs: Float32Array, rng: Rng, options: { readonly greedy: true }): MlpActions | Promise<MlpActions>;
+}
+
 /**
  * Mean return of `episodes` greedy episodes (the policy's mode): one episode per environment of a
  * fresh vector env, each counted until its first episode ends.
  */
-export function evaluateGreedy(
-  policy: MlpPolicy,
+export async function evaluateGreedy(
+  policy: GreedyActor,
   envId: string,
   envOptions: PluginOptions,
   container: DependencyContainer,
   options: EvaluateOptions,
-): number {
+): Promise<number> {
   const vec = makeVecEnv(envId, options.episodes, envOptions, container);
   // Greedy actions draw nothing; the generator only satisfies the signature.
   const rng = createRng(options.seed);
@@ -30,7 +35,7 @@ export function evaluateGreedy(
   const done = new Uint8Array(options.episodes);
   let remaining = options.episodes;
   while (remaining > 0) {
-    const { actions } = policy.act(obs, rng, { greedy: true });
+    const { actions } = await policy.act(obs, rng, { greedy: true });
     const r = vec.step(actions);
     for (let e = 0; e < options.episodes; e++) {
       if (done[e]) continue;

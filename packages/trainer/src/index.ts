@@ -14,7 +14,7 @@ export {
   resolveFrom,
 } from "./config/load-config.js";
 export { type GrpoConfig, type GrpoConfigInput, grpoConfigSchema } from "./config/schema.js";
-export { type EvaluateOptions, evaluateGreedy } from "./evaluate.js";
+export { type EvaluateOptions, evaluateGreedy, type GreedyActor } from "./evaluate.js";
 export {
   type BuildRunOptions,
   buildGrpoRun,

@@ -1,5 +1,6 @@
 import { register as registerAdvantages } from "@rlts/advantages";
-import { MlpPolicy, register as registerBackend } from "@rlts/backend-tfjs";
+import { register as registerOnnx } from "@rlts/backend-onnx";
+import { type EvaluateResult, MlpPolicy, register as registerBackend } from "@rlts/backend-tfjs";
 import {
   type AdvantageEstimator,
   type Batch,
@@ -30,6 +31,7 @@ import {
   register as registerEnv,
   type VecEnv,
 } from "@rlts/env";
+import { isMlpTrainingEngine, type MlpArchitecture } from "@rlts/lm";
 import { register as registerObjectives, valueLoss } from "@rlts/objectives";
 import * as tf from "@tensorflow/tfjs-core";
 import type { DependencyContainer } from "tsyringe";
@@ -38,8 +40,12 @@ import {
   type OnPolicyOptions,
   type ResolvedOnPolicyOptions,
   resolveLearningRate,
+  resolveMlpEngine,
   resolveOnPolicyOptions,
 } from "./options.js";
+import type { ActorCritic } from "./policy/actor-critic.js";
+import { ArrayActorCritic } from "./policy/array-actor-critic.js";
+import { TfjsActorCritic } from "./policy/tfjs-actor-critic.js";
 import { runUpdatePhase } from "./update/update-phase.js";
 
 /** What {@link OnPolicyTrainer.train} returns. */
@@ -54,9 +60,14 @@ export interface OnPolicyResult {
   readonly stepsToThreshold?: number;
   /** Every evaluation: env steps and mean greedy return. */
   readonly evaluations: readonly { readonly step: number; readonly meanReturn: number }[];
-  /** Wall-clock seconds of `train`, and of the rollouts alone (env + action sampling). */
+  /**
+   * Wall-clock seconds of `train`, of the rollouts alone (env + action sampling), of the updates
+   * (advantages and optimiser steps) and of the greedy evaluations.
+   */
   readonly wallSeconds: number;
   readonly rolloutSeconds: number;
+  readonly updateSeconds: number;
+  readonly evalSeconds: number;
 }
 
 /** Dependencies of {@link OnPolicyTrainer.create}. */
@@ -108,7 +119,11 @@ function gatherRows<T extends Float32Array | Int32Array | Float64Array>(
   Out: new (n: number) => T,
 ): T {
   const out = new Out(idx.length * width);
-  for (let i = 0; i < idx.length; i++) out.set(src.subarray(idx[i] * width, (idx[i] + 1) * width), i * width);
+  // Element by element: a subarray per row costs more than the copy for rows of a few values.
+  for (let i = 0; i < idx.length; i++) {
+    const from = idx[i] * width;
+    for (let k = 0; k < width; k++) out[i * width + k] = src[from + k];
+  }
   return out;
 }
 
@@ -126,7 +141,14 @@ export class OnPolicyTrainer {
   readonly container: DependencyContainer;
   readonly estimator: AdvantageEstimator;
   readonly objective: Objective<tf.Tensor>;
+  /**
+   * The policy's weights (tfjs). With an `mlpEngine` the network acts and trains on that engine and its
+   * weights are copied here after every update; without one this is the network that trains.
+   */
   readonly policy: MlpPolicy;
+  /** What acts and trains: the policy itself, or its copy on the `mlpEngine`. */
+  private readonly actor: ActorCritic;
+  private readonly engines: readonly { dispose(): unknown }[];
   private readonly env: EnvChoice;
   private readonly evalEnv: EnvChoice;
   private readonly sink?: MetricsSink;
@@ -140,11 +162,14 @@ export class OnPolicyTrainer {
    * `objective.samplerRefreshPeriod` updates (Alg. 1 of arXiv 2505.22257). Absent when v = 1.
    */
   readonly sampler?: MlpPolicy;
+  private readonly samplerActor?: ActorCritic;
 
   private constructor(
     options: ResolvedOnPolicyOptions,
     container: DependencyContainer,
     policy: MlpPolicy,
+    actor: ActorCritic,
+    engines: readonly { dispose(): unknown }[],
     estimator: AdvantageEstimator,
     objective: Objective<tf.Tensor>,
     deps: OnPolicyDeps,
@@ -153,6 +178,8 @@ export class OnPolicyTrainer {
     this.options = options;
     this.container = container;
     this.policy = policy;
+    this.actor = actor;
+    this.engines = engines;
     this.sink = deps.sink;
     this.env = envChoice(options.env);
     this.evalEnv = envChoice(options.evalEnv ?? options.env);
@@ -167,6 +194,7 @@ export class OnPolicyTrainer {
     if (v > 1) {
       this.sampler = new MlpPolicy({ ...policy.options, hidden: [...policy.options.hidden] });
       this.sampler.setWeights(policy.getWeights());
+      this.samplerActor = new TfjsActorCritic(this.sampler);
     }
   }
 
@@ -180,7 +208,13 @@ export class OnPolicyTrainer {
     const container = deps.container ?? createContainer();
     const registry = getRegistry(container);
     // The built-ins go in name by name where the caller has not registered a plugin of that name.
-    for (const builtIn of [registerEnv, registerAdvantages, registerObjectives, registerBackend]) {
+    for (const builtIn of [
+      registerEnv,
+      registerAdvantages,
+      registerObjectives,
+      registerBackend,
+      registerOnnx,
+    ]) {
       registry.registerMissing(() => builtIn(container));
     }
     const engine = createPlugin(
@@ -209,26 +243,64 @@ export class OnPolicyTrainer {
     // With its own policy step (TRPO) the optimiser only fits the value function.
     const ownPolicyStep = typeof objective.trustRegionStep === "function";
     const { lr, annealLr } = resolveLearningRate(o, ownPolicyStep);
-    const resolved: ResolvedOnPolicyOptions = { ...o, lr, annealLr };
+    const mlpEngine = resolveMlpEngine(o, ownPolicyStep);
+    const resolved: ResolvedOnPolicyOptions = { ...o, lr, annealLr, mlpEngine };
     const updates = Math.max(1, Math.ceil(o.totalSteps / (o.numEnvs * o.numSteps)));
     const stepsPerUpdate = (ownPolicyStep ? o.valueEpochs : o.epochs) * o.minibatches;
     const anneal = annealLr && o.rollout === "steps" && stepsPerUpdate > 0;
+    const optimizer = {
+      lr,
+      maxGradNorm: o.maxGradNorm,
+      // CleanRL anneals lr linearly to 0 over the run; here over the optimiser steps it will take
+      // (known in advance only for `steps` rollouts: episode lengths set the size of `groups` ones).
+      decay: anneal ? ("linear" as const) : ("constant" as const),
+      totalSteps: anneal ? updates * stepsPerUpdate : 0,
+    };
+    // The tfjs policy draws the initial weights from the seed whichever engine then trains them.
     const policy = new MlpPolicy({
       obsDim: probe.observationSpace.size,
       action,
       hidden: o.hidden,
       seed: o.seed,
-      optimizer: {
-        lr,
-        maxGradNorm: o.maxGradNorm,
-        // CleanRL anneals lr linearly to 0 over the run; here over the optimiser steps it will take
-        // (known in advance only for `steps` rollouts: episode lengths set the size of `groups` ones).
-        decay: anneal ? "linear" : "constant",
-        totalSteps: anneal ? updates * stepsPerUpdate : 0,
-      },
+      optimizer,
     });
     probe.close();
-    return new OnPolicyTrainer(resolved, container, policy, estimator, objective, deps, probe);
+    let actor: ActorCritic = new TfjsActorCritic(policy);
+    const engines: { dispose(): unknown }[] = [];
+    if (mlpEngine !== false) {
+      const mlp = createPlugin(container, "engine", mlpEngine, "trainer.mlpEngine") as unknown as {
+        ready?: () => Promise<unknown>;
+        dispose(): unknown;
+      };
+      engines.push(mlp);
+      const name = typeof mlpEngine === "string" ? mlpEngine : mlpEngine.name;
+      if (!isMlpTrainingEngine(mlp)) {
+        policy.dispose();
+        await mlp.dispose();
+        throw new ConfigError(
+          "trainer.mlpEngine",
+          name,
+          "this engine cannot train MLPs (it has no createTrainableMlp); use onnx, or false to train on tfjs",
+        );
+      }
+      await mlp.ready?.();
+      const architecture: MlpArchitecture = policy.options;
+      actor = new ArrayActorCritic(
+        await mlp.createTrainableMlp(architecture, policy.getWeights()),
+        optimizer,
+      );
+    }
+    return new OnPolicyTrainer(
+      resolved,
+      container,
+      policy,
+      actor,
+      engines,
+      estimator,
+      objective,
+      deps,
+      probe,
+    );
   }
 
   private checkRequirements(): void {
@@ -269,6 +341,14 @@ export class OnPolicyTrainer {
     const o = this.options;
     const start = performance.now();
     let rolloutMs = 0;
+    let updateMs = 0;
+    let evalMs = 0;
+    const timedEvaluate = async () => {
+      const t = performance.now();
+      const meanReturn = await this.evaluate();
+      evalMs += performance.now() - t;
+      return meanReturn;
+    };
     let envSteps = 0;
     let updates = 0;
     let nextEval = o.evalEvery > 0 ? o.evalEvery : Number.POSITIVE_INFINITY;
@@ -285,20 +365,25 @@ export class OnPolicyTrainer {
       const t0 = performance.now();
       let metrics: Record<string, number>;
       if (o.rollout === "steps") {
-        const rollout = this.collectSteps(obs);
+        const rollout = await this.collectSteps(obs);
         obs = rollout.nextObs;
-        rolloutMs += performance.now() - t0;
+        const t1 = performance.now();
+        rolloutMs += t1 - t0;
         envSteps += o.numEnvs * o.numSteps;
         metrics = await this.updateFromSteps(rollout.data);
+        updateMs += performance.now() - t1;
         metrics.episode_return = mean(rollout.data.episodeReturns);
       } else {
-        const rollout = this.collectGroups();
-        rolloutMs += performance.now() - t0;
+        const rollout = await this.collectGroups();
+        const t1 = performance.now();
+        rolloutMs += t1 - t0;
         envSteps += rollout.steps;
         metrics = await this.updateFromGroups(rollout);
+        updateMs += performance.now() - t1;
         metrics.episode_return = mean(rollout.episodeReturns);
       }
       updates++;
+      this.actor.syncTo(this.policy);
       // Off-policy GRPO: "if k mod v = 0, push π_θ to the sampler" (arXiv 2505.22257 Alg. 1)
       if (this.sampler && updates % (this.objective.samplerRefreshPeriod ?? 1) === 0) {
         this.sampler.setWeights(this.policy.getWeights());
@@ -307,7 +392,7 @@ export class OnPolicyTrainer {
       metrics.steps_per_second = envSteps / ((performance.now() - start) / 1000);
       if (envSteps >= nextEval) {
         nextEval += o.evalEvery;
-        const meanReturn = this.evaluate();
+        const meanReturn = await timedEvaluate();
         evaluations.push({ step: envSteps, meanReturn });
         metrics.eval_return = meanReturn;
         if (o.stopAtReturn !== undefined && meanReturn >= o.stopAtReturn) {
@@ -319,7 +404,7 @@ export class OnPolicyTrainer {
     }
     let evalReturn = evaluations.length ? evaluations[evaluations.length - 1].meanReturn : Number.NaN;
     if (!reachedThreshold) {
-      evalReturn = this.evaluate();
+      evalReturn = await timedEvaluate();
       evaluations.push({ step: envSteps, meanReturn: evalReturn });
       if (o.stopAtReturn !== undefined && evalReturn >= o.stopAtReturn) stepsToThreshold = envSteps;
       await this.sink?.log(updates, { env_steps: envSteps, eval_return: evalReturn });
@@ -333,32 +418,29 @@ export class OnPolicyTrainer {
       evaluations,
       wallSeconds: (performance.now() - start) / 1000,
       rolloutSeconds: rolloutMs / 1000,
+      updateSeconds: updateMs / 1000,
+      evalSeconds: evalMs / 1000,
     };
   }
 
   /** Mean return of `evalEpisodes` greedy episodes on fresh, seeded environments. */
-  evaluate(): number {
-    return evaluateGreedy(this.policy, this.evalEnv.id, this.evalEnv.options, this.container, {
+  evaluate(): Promise<number> {
+    return evaluateGreedy(this.actor, this.evalEnv.id, this.evalEnv.options, this.container, {
       episodes: this.options.evalEpisodes,
       seed: this.options.seed + 1_000_003,
     });
   }
 
-  /** Frees the policy's tensors and closes the environments. */
-  dispose(): void {
+  /** Frees the policy's tensors and the engine's sessions, and closes the environments. */
+  async dispose(): Promise<void> {
     this.vec?.close();
     this.sampler?.dispose();
     this.policy.dispose();
+    await this.actor.dispose();
+    await Promise.all(this.engines.map((e) => e.dispose()));
   }
 
-  private valuesOf(rows: Float32Array): Float64Array {
-    const v = tf.tidy(() => this.policy.value(rows));
-    const out = Float64Array.from(v.dataSync());
-    v.dispose();
-    return out;
-  }
-
-  private collectSteps(startObs: Float32Array): { data: StepRollout; nextObs: Float32Array } {
+  private async collectSteps(startObs: Float32Array): Promise<{ data: StepRollout; nextObs: Float32Array }> {
     const { numEnvs: E, numSteps: T } = this.options;
     const vec = this.vec as VecEnv;
     const S = this.obsSize;
@@ -375,11 +457,11 @@ export class OnPolicyTrainer {
     let obs: Float32Array = startObs;
     for (let t = 0; t < T; t++) {
       obsBuf.set(obs, t * E * S);
-      const act = (this.sampler ?? this.policy).act(obs, this.rng);
+      const act = await (this.samplerActor ?? this.actor).act(obs, this.rng);
       actions.set(act.actions, t * E * A);
       logprobs.set(act.logprobs, t * E);
       // V(s_t) always comes from the learner's value function, also when a stale sampler acts.
-      values.set(this.sampler ? this.valuesOf(obs) : (act.values as Float64Array), t * E);
+      values.set(this.samplerActor ? await this.actor.values(obs) : (act.values as Float64Array), t * E);
       const r = vec.step(act.actions);
       rewards.set(r.rewards, t * E);
       terminated.set(r.terminated, t * E);
@@ -396,14 +478,14 @@ export class OnPolicyTrainer {
         bootstrap.forEach((e, i) => {
           rows.set(r.info.finalObservation.subarray(e * S, (e + 1) * S), i * S);
         });
-        const v = this.valuesOf(rows);
+        const v = await this.actor.values(rows);
         bootstrap.forEach((e, i) => {
           truncationValues[t * E + e] = v[i];
         });
       }
       obs = Float32Array.from(r.obs);
     }
-    const lastValues = this.valuesOf(obs);
+    const lastValues = await this.actor.values(obs);
     const batch: Batch = {
       numSteps: T,
       numEnvs: E,
@@ -421,7 +503,7 @@ export class OnPolicyTrainer {
   private async updateFromSteps(data: StepRollout): Promise<Record<string, number>> {
     const o = this.options;
     // The learning rate of this update's first optimiser step (SB3 logs train/learning_rate).
-    const lr = this.policy.adamw.currentLr;
+    const lr = this.actor.currentLr;
     const { advantages, returns, metrics: estimatorMetrics } = this.estimator.estimate(data.batch);
     const N = advantages.length;
     const values = data.batch.values as Float64Array;
@@ -434,7 +516,11 @@ export class OnPolicyTrainer {
     const inputsFor = (idx: Int32Array) => {
       const obs = gatherRows(data.obs, idx, S, Float32Array);
       const actions = gatherRows(data.actions, idx, A, ActionArray);
-      const pick = (src: ArrayLike<number>) => tf.tensor1d(Float32Array.from(idx, (i) => src[i]));
+      const pick = (src: ArrayLike<number>) => {
+        const out = new Float32Array(idx.length);
+        for (let i = 0; i < idx.length; i++) out[i] = src[idx[i]];
+        return tf.tensor1d(out);
+      };
       const tensors = {
         oldLogprobs: pick(data.logprobs),
         advantages: pick(advantages),
@@ -454,18 +540,16 @@ export class OnPolicyTrainer {
         for (const t of Object.values(tensors)) t.dispose();
       }
     } else {
-      const closureFor = (idx: Int32Array) => {
+      const closureFor = (idx: Int32Array): Minibatch => {
         const { obs, actions, tensors } = inputsFor(idx);
-        const closure = () => {
-          const ev = this.policy.evaluate(obs, actions);
-          return this.objective.loss({
+        const loss = (ev: EvaluateResult) =>
+          this.objective.loss({
             logprobs: ev.logprob,
             entropy: ev.entropy,
             values: ev.value,
             ...tensors,
           } as LossInputs<tf.Tensor>);
-        };
-        return { closure, dispose: () => disposeAll(tensors) };
+        return { obs, actions, loss, dispose: () => disposeAll(tensors) };
       };
       metrics = (
         await runUpdatePhase({
@@ -486,11 +570,11 @@ export class OnPolicyTrainer {
   }
 
   /** The loss metrics of a minibatch without a step (for an objective's `stopBeforeStep`). */
-  private probeLoss(mb: { closure: () => LossOutput<tf.Tensor>; dispose: () => void }): Metrics {
+  private async probeLoss(mb: Minibatch): Promise<Metrics> {
     let metrics: Metrics = {};
     try {
-      this.policy.lossValue(() => {
-        const out = mb.closure();
+      await this.actor.lossValue(mb.obs, mb.actions, (ev) => {
+        const out = mb.loss(ev);
         metrics = numericMetrics(out.metrics);
         return out.loss;
       });
@@ -501,13 +585,13 @@ export class OnPolicyTrainer {
   }
 
   /** One optimiser step on a minibatch's loss; its metrics with the gradient norm. */
-  private lossStep(mb: { closure: () => LossOutput<tf.Tensor>; dispose: () => void }): Metrics {
+  private async lossStep(mb: Minibatch): Promise<Metrics> {
     let metrics: Metrics = {};
     try {
-      const step = this.policy.trainStep(() => {
-        const out = mb.closure();
+      const step = await this.actor.trainStep(mb.obs, mb.actions, (ev) => {
+        const out = mb.loss(ev);
         metrics = numericMetrics(out.metrics);
-        return out.loss as tf.Scalar;
+        return out.loss;
       });
       return { ...metrics, grad_norm: step.gradNorm };
     } finally {
@@ -580,7 +664,7 @@ export class OnPolicyTrainer {
    * GRPO on environments: `numGroups` groups of `groupSize` episodes; every episode of a group starts
    * from the same seeded state. Episodes run in lockstep until each ends.
    */
-  private collectGroups(): GroupRollout {
+  private async collectGroups(): Promise<GroupRollout> {
     const { numGroups, groupSize } = this.options;
     const B = numGroups * groupSize;
     const S = this.obsSize;
@@ -609,7 +693,7 @@ export class OnPolicyTrainer {
       rows.forEach((b, i) => {
         obs.set(current.subarray(b * S, (b + 1) * S), i * S);
       });
-      const act = (this.sampler ?? this.policy).act(obs, this.rng);
+      const act = await (this.samplerActor ?? this.actor).act(obs, this.rng);
       rows.forEach((b, i) => {
         const ep = episodes[b];
         for (let k = 0; k < S; k++) ep.obs.push(obs[i * S + k]);
@@ -659,7 +743,7 @@ export class OnPolicyTrainer {
 
   private async updateFromGroups(r: GroupRollout): Promise<Record<string, number>> {
     const o = this.options;
-    const lr = this.policy.adamw.currentLr;
+    const lr = this.actor.currentLr;
     const { advantages, metrics: estimatorMetrics } = this.estimator.estimate(r.batch);
     const { T } = r;
     const S = this.obsSize;
@@ -668,7 +752,7 @@ export class OnPolicyTrainer {
       n: number,
     ) => Int32Array | Float32Array;
     const perMb = Math.max(1, Math.floor(r.B / o.minibatches));
-    const closureFor = (rows: Int32Array) => {
+    const closureFor = (rows: Int32Array): Minibatch => {
       const n = rows.length;
       const obs = gatherRows(r.obs, rows, T * S, Float32Array);
       const actions = gatherRows(r.actions, rows, T * A, ActionArray);
@@ -677,15 +761,13 @@ export class OnPolicyTrainer {
         mask: tf.tensor2d(gatherRows(r.mask, rows, T, Float32Array), [n, T]),
         advantages: tf.tensor1d(Float32Array.from(rows, (b) => advantages[b])),
       };
-      const closure = () => {
-        const ev = this.policy.evaluate(obs, actions);
-        return this.objective.loss({
+      const loss = (ev: EvaluateResult) =>
+        this.objective.loss({
           logprobs: tf.reshape(ev.logprob, [n, T]),
           entropy: tf.reshape(ev.entropy, [n, T]),
           ...tensors,
         });
-      };
-      return { closure, dispose: () => disposeAll(tensors) };
+      return { obs, actions, loss, dispose: () => disposeAll(tensors) };
     };
     const { metrics } = await runUpdatePhase({
       samples: Int32Array.from({ length: r.B }, (_, b) => b),
@@ -701,6 +783,14 @@ export class OnPolicyTrainer {
     for (const [k, v] of Object.entries(estimatorMetrics ?? {})) out[`advantage/${k}`] = v;
     return out;
   }
+}
+
+/** A minibatch's inputs and its objective loss over the policy's evaluation of them. */
+interface Minibatch {
+  readonly obs: Float32Array;
+  readonly actions: Int32Array | Float32Array;
+  readonly loss: (evaluation: EvaluateResult) => LossOutput<tf.Tensor>;
+  readonly dispose: () => void;
 }
 
 /** Objective metrics as plain numbers (scalar tensors are read and disposed). */

@@ -63,6 +63,14 @@ export interface OnPolicyOptions {
   readonly stopAtReturn?: number;
   /** tfjs backend: `auto` (tfjs-node-gpu → tfjs-node → wasm → cpu), `wasm` or `cpu`. Default `auto`. */
   readonly engine?: "auto" | "wasm" | "cpu";
+  /**
+   * The engine plugin the MLP acts and trains on, by name (`{ name, ...options }` too): one with the
+   * `createTrainableMlp` capability, e.g. `onnx` (onnxruntime forward and backward graphs, the
+   * objective's loss still in tfjs, AdamW in JS), or `false` to train the tfjs `MlpPolicy` itself.
+   * Default `onnx`, and `false` for objectives with their own trust-region step (TRPO needs the tfjs
+   * policy's Fisher-vector products).
+   */
+  readonly mlpEngine?: PluginSpec | false;
 }
 
 /** {@link OnPolicyOptions} with every default filled in. */
@@ -92,6 +100,8 @@ export interface ResolvedOnPolicyOptions {
   readonly evalEvery: number;
   readonly stopAtReturn: number | undefined;
   readonly engine: "auto" | "wasm" | "cpu";
+  /** `undefined` until the objective is known: see {@link resolveMlpEngine}. */
+  readonly mlpEngine: PluginSpec | false | undefined;
 }
 
 /** The documented defaults of {@link OnPolicyOptions}. */
@@ -119,6 +129,7 @@ export const onPolicyDefaults: ResolvedOnPolicyOptions = {
   evalEvery: 0,
   stopAtReturn: undefined,
   engine: "auto",
+  mlpEngine: undefined,
 };
 
 function positiveNumber(field: string, value: unknown, allowZero = false): void {
@@ -167,6 +178,15 @@ export function resolveOnPolicyOptions(options: OnPolicyOptions = {}): ResolvedO
     throw new ConfigError("trainer.stopAtReturn", o.stopAtReturn, "use a finite number or leave it unset");
   }
   assertOneOf("trainer.engine", o.engine, ["auto", "wasm", "cpu"] as const);
+  const m = o.mlpEngine;
+  const named = typeof m === "string" || (m !== null && typeof m === "object" && typeof m.name === "string");
+  if (m !== undefined && m !== false && !named) {
+    throw new ConfigError(
+      "trainer.mlpEngine",
+      m,
+      'use an engine name such as "onnx", { name, ...options }, or false',
+    );
+  }
   if (o.rollout === "steps" && o.numEnvs * o.numSteps < o.minibatches) {
     throw new ConfigError(
       "trainer.minibatches",
@@ -191,4 +211,25 @@ export function resolveLearningRate(
     lr: options.lr ?? (ownPolicyStep ? 1e-3 : 2.5e-4),
     annealLr: options.annealLr ?? !ownPolicyStep,
   };
+}
+
+/**
+ * The engine the MLP acts and trains on, once the objective is known: what the options say, else
+ * `onnx` for objectives stepped by the optimiser and `false` (the tfjs policy itself) for objectives
+ * with their own trust-region step, which needs the tfjs policy's Fisher-vector products. An engine
+ * named for such an objective is a `ConfigError`.
+ */
+export function resolveMlpEngine(
+  options: Pick<ResolvedOnPolicyOptions, "mlpEngine">,
+  ownPolicyStep: boolean,
+): PluginSpec | false {
+  if (!ownPolicyStep) return options.mlpEngine ?? "onnx";
+  if (options.mlpEngine !== undefined && options.mlpEngine !== false) {
+    throw new ConfigError(
+      "trainer.mlpEngine",
+      options.mlpEngine,
+      "an objective with its own trust-region step trains the tfjs policy (Fisher-vector products); use false",
+    );
+  }
+  return false;
 }

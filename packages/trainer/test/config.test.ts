@@ -57,7 +57,7 @@ describe("trainer configuration", () => {
       engine: "cpu",
     });
     // CartPole pays 1 per step, so a 5-step time limit caps every evaluation episode at 5.
-    expect(trainer.evaluate()).toBeLessThanOrEqual(5);
+    expect(await trainer.evaluate()).toBeLessThanOrEqual(5);
     trainer.dispose();
     const pendulum = await OnPolicyTrainer.create({ env: "Pendulum-v1", initLogStd: -1, engine: "cpu" });
     expect(Array.from(pendulum.policy.variable("pi.logStd").dataSync())).toEqual([-1]);
